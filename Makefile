@@ -1,0 +1,57 @@
+# The two quickstart commands are `make run` and `make test`; everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_BIN := node_modules/.bin
+
+.PHONY: help install build run migrate import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+
+help:
+	@echo "make run        start the service (Postgres event store, local Kafka) on http://127.0.0.1:8080"
+	@echo "make test       type-check, lint and run every test (starts the local Kafka if none answers)"
+	@echo "make migrate    create the database if missing and apply migrations"
+	@echo "make build      compile TypeScript to dist/"
+	@echo "make import-accounts FILE=f.csv   register pre-existing platform accounts (email, username, displayName)"
+	@echo "make kafka-start / kafka-stop   the local single-node Kafka broker"
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+install: node_modules
+
+build: node_modules
+	$(NODE_BIN)/tsc -p tsconfig.build.json
+
+run: build
+	@bash scripts/run-local.sh
+
+migrate: build
+	node dist/scripts/migrate.js
+
+import-accounts: build
+	@test -n "$(FILE)" || { echo "usage: make import-accounts FILE=accounts.csv|accounts.json"; exit 2; }
+	node dist/services/accounts-cli/main.js "$(FILE)"
+
+typecheck: node_modules
+	$(NODE_BIN)/tsc --noEmit -p .
+
+lint: node_modules
+	$(NODE_BIN)/eslint --max-warnings 0 .
+
+jest: node_modules
+	@mkdir -p test-artifacts
+	@bash scripts/with-kafka.sh $(NODE_BIN)/jest --json --outputFile=test-artifacts/jest-results.json $(JEST_ARGS)
+
+test: typecheck lint jest
+
+kafka-start:
+	bash scripts/kafka.sh start
+
+kafka-stop:
+	bash scripts/kafka.sh stop
+
+kafka-status:
+	bash scripts/kafka.sh status
+
+clean:
+	rm -rf dist test-artifacts

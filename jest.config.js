@@ -1,0 +1,18 @@
+/** Two projects: pure unit tests, and tests that talk to real Postgres/Kafka/EventStoreDB. */
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  transform,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{test,shared,services,projections}/**/*.unit.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.{int,e2e,contract}.test.ts'],
+      testTimeout: 60000,
+    },
+  ],
+};

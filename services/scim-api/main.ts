@@ -1,0 +1,106 @@
+import type { Server } from 'node:http';
+import { loadConfig, ConfigError, type Config } from '../../shared/config';
+import { redactConnectionString } from '../../shared/db/connection-string';
+import { migrate } from '../../shared/db/migrate';
+import { createPool } from '../../shared/db/pool';
+import { createEventStore } from '../../shared/eventstore/create-event-store';
+import { createKafka } from '../../shared/kafka/client';
+import { pingKafka } from '../../shared/kafka/ping';
+import { createLogger, type Logger } from '../../shared/logging/logger';
+import { systemClock } from '../../shared/clock';
+import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
+import { composeScimApi } from './compose';
+import { keysOfStream } from './write/keys-of-stream';
+
+/** Composition root of the SCIM API process: every dependency is built here and nowhere else. */
+export async function start(config: Config, log: Logger): Promise<{ server: Server; stop: () => Promise<void> }> {
+  log.info(
+    { eventStore: config.EVENT_STORE, database: redactConnectionString(config.DATABASE_URL), kafka: config.KAFKA_BROKERS },
+    'starting',
+  );
+  await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
+
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const eventStore = createEventStore(config, pool, log);
+  // Readiness asks once and answers: a retrying client would keep reconnecting after the probe.
+  const readinessKafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-readiness`, retry: { retries: 0 } });
+
+  if (!config.SCIM_BOOTSTRAP_TOKEN) log.warn('SCIM_BOOTSTRAP_TOKEN is not set: no token can call /scim/v2');
+  const app = composeScimApi({
+    config,
+    pool,
+    eventStore,
+    log,
+    clock: systemClock,
+    readiness: [
+      { name: 'postgres', check: async () => void (await pool.query('select 1')) },
+      { name: 'eventStore', check: () => eventStore.ping() },
+      { name: 'kafka', check: () => pingKafka(readinessKafka, config.READY_TIMEOUT_MS) },
+    ],
+  });
+
+  // With EventStoreDB, unique keys are claimed before the append and settled after it: settle
+  // what a crash left. The Postgres store claims keys in the append's own transaction.
+  const reconciler =
+    eventStore.kind === 'postgres'
+      ? undefined
+      : setInterval(() => {
+          reconcileUnsettledKeys({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-reconciler' }) }, 60_000).catch(
+            (err: unknown) => log.error({ err }, 'unique key reconciliation failed'),
+          );
+        }, 30_000);
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  log.info({ url: `http://${config.HOST}:${port}` }, 'listening');
+
+  const stop = async () => {
+    clearInterval(reconciler);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await eventStore.close();
+    await pool.end();
+  };
+  return { server, stop };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'scim-api' });
+  const { stop } = await start(config, log);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    createLogger({ name: 'scim-api' }).fatal({ err }, 'failed to start');
+    process.exit(1);
+  });
+}

@@ -1,0 +1,20 @@
+import type { Request } from 'express';
+import { scimErrors } from '../../../shared/scim/errors';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isResourceId = (id: unknown): id is string => typeof id === 'string' && UUID.test(id);
+
+/** Ids are server-assigned UUIDs; anything else cannot name a resource. */
+export function resourceId(req: Request, resourceType: 'User' | 'Group'): string {
+  const id = req.params.id;
+  if (typeof id !== 'string' || !UUID.test(id)) throw scimErrors.notFound(`${resourceType} ${String(id)} not found`);
+  return id.toLowerCase();
+}
+
+/** The `/scim/v2` URL as the client reached it: meta.location and member $ref are built on it. */
+export function scimBaseUrl(req: Request): string {
+  const configured = req.app.get('scimBaseUrl') as string | undefined;
+  if (configured) return configured;
+  return `${req.protocol}://${req.get('host') ?? 'localhost'}/scim/v2`;
+}

@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+import { ScimError, scimErrorBody } from '../../../shared/scim/errors';
+
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+
+export function sendScim(res: Response, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.status(status);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', SCIM_CONTENT_TYPE);
+  res.send(JSON.stringify(body));
+}
+
+export function sendScimError(res: Response, error: ScimError): void {
+  const headers: Record<string, string> = {};
+  if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="scim"';
+  if (error.status === 503) headers['Retry-After'] = '1';
+  sendScim(res, error.status, scimErrorBody(error), headers);
+}
+
+/** A weak ETag of the stream revision (RFC 7644 §3.14). */
+export function versionOf(revision: bigint): string {
+  return `W/"${revision}"`;
+}
+
+/** If-Match → the stream revision it names; `*` and absent mean no precondition. */
+export function expectedRevisionFrom(ifMatch: string | undefined): bigint | undefined {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,19})"\s*$/.exec(ifMatch);
+  if (!match) throw new ScimError(412, undefined, `If-Match ${JSON.stringify(ifMatch)} names no version of this resource`);
+  return BigInt(match[1]!);
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { handleCommand, type CommandDependencies, type CommandResult } from '../../../shared/commands/handle-command';
+import { externalIdOf, primaryEmail, type UserAttributes } from '../../../shared/domain/users/attributes';
+import { userDecider } from '../../../shared/domain/users/decider';
+import type { UserCommand } from '../../../shared/domain/users/commands';
+import { userStreamId, type UserEvent } from '../../../shared/domain/users/events';
+import type { UserState } from '../../../shared/domain/users/state';
+import type { CommandContext } from '../../../shared/domain/metadata';
+import type { PatchOperation } from '../../../shared/scim/patch/operation';
+import { findLinkableAccount } from '../../../shared/uniqueness/directory';
+import { uniqueKey, type UniqueKey } from '../../../shared/uniqueness/keys';
+import { UniqueKeyTakenError } from '../../../shared/uniqueness/unique-key-table';
+
+export type UserResult = CommandResult<UserState, UserEvent>;
+
+/** userName (case-insensitive), externalId and the account link are held by exactly one user. */
+export function userKeys(state: UserState): UniqueKey[] {
+  if (state.status !== 'Active' && state.status !== 'Deactivated') return [];
+  const keys = [uniqueKey('user.userName', state.attributes.userName), uniqueKey('account.link', state.accountId)];
+  const externalId = externalIdOf(state.attributes);
+  if (externalId !== undefined) keys.push(uniqueKey('user.externalId', externalId));
+  return keys;
+}
+
+export interface UserCommands {
+  provision(input: { attributes: UserAttributes; active: boolean }, context: CommandContext): Promise<UserResult>;
+  replace(userId: string, input: { attributes: UserAttributes; active?: boolean }, context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
+  patch(userId: string, operations: readonly PatchOperation[], context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
+  remove(userId: string, context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
+}
+
+export function createUserCommands({ deps, pool }: { deps: CommandDependencies; pool: Pool }): UserCommands {
+  const run = (userId: string, command: UserCommand, expectedRevision?: bigint) =>
+    handleCommand(deps, userStreamId(userId), userDecider, command, {
+      keysOf: userKeys,
+      owner: { stream: userStreamId(userId), id: userId },
+      ...(expectedRevision === undefined ? {} : { expectedRevision }),
+    });
+
+  return {
+    async provision({ attributes, active }, context) {
+      const userId = randomUUID();
+      const email = primaryEmail(attributes);
+      const existing = email ? await findLinkableAccount(pool, email) : undefined;
+      const provisionWith = (account: { id: string; linkedExisting: boolean }) =>
+        run(userId, { type: 'ProvisionUser', data: { userId, attributes, active, account }, context });
+      if (existing === undefined) return provisionWith({ id: randomUUID(), linkedExisting: false });
+      try {
+        return await provisionWith({ id: existing, linkedExisting: true });
+      } catch (error) {
+        // Another identity linked that account a moment ago: this one gets an account of its own.
+        if (error instanceof UniqueKeyTakenError && error.key.scope === 'account.link') {
+          return provisionWith({ id: randomUUID(), linkedExisting: false });
+        }
+        throw error;
+      }
+    },
+    replace: (userId, { attributes, active }, context, expectedRevision) =>
+      run(userId, { type: 'ReplaceUser', data: { userId, attributes, ...(active === undefined ? {} : { active }) }, context }, expectedRevision),
+    patch: (userId, operations, context, expectedRevision) =>
+      run(userId, { type: 'PatchUser', data: { userId, operations }, context }, expectedRevision),
+    remove: (userId, context, expectedRevision) => run(userId, { type: 'DeleteUser', data: { userId }, context }, expectedRevision),
+  };
+}

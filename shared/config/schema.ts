@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const commaList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+  .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected host:port')).min(1));
+
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'expected a postgres:// URL');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const positiveInt = z.coerce.number().int().positive();
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: port.default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/scim'),
+    DATABASE_POOL_SIZE: positiveInt.default(10),
+    EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+    EVENTSTOREDB_URL: z.preprocess(
+      emptyAsUndefined,
+      z.string().regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'expected an esdb:// connection string').optional(),
+    ),
+    /** Unset: the local broker that `make run` starts (scripts/kafka.sh). */
+    KAFKA_BROKERS: z.preprocess(emptyAsUndefined, commaList.default(['127.0.0.1:9092'])),
+    KAFKA_CLIENT_ID: z.string().min(1).default('scim-provisioning'),
+    KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('scim.events.v1'),
+    KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
+    READY_TIMEOUT_MS: positiveInt.default(2000),
+    /** Accepted as a SCIM bearer token when set; at least 32 characters so it cannot be guessed. */
+    SCIM_BOOTSTRAP_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** The public /scim/v2 URL (behind a proxy); else taken from each request's Host. */
+    SCIM_BASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+    SCIM_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+    SCIM_MAX_PATCH_OPERATIONS: positiveInt.default(100),
+    SCIM_MAX_GROUP_MEMBERS: positiveInt.default(1000),
+  })
+  .superRefine((c, ctx) => {
+    if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EVENTSTOREDB_URL'],
+        message: 'required when EVENT_STORE=eventstoredb',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

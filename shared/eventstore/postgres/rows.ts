@@ -1,0 +1,55 @@
+import type { JsonObject, RecordedEvent } from '../port';
+import type { Position } from '../position';
+
+/**
+ * The columns of an EventRow. xid8 has no parser in node-postgres, so it travels as text; int8
+ * arrives as a bigint where shared/db/pool.ts registered its parser, as a string otherwise.
+ */
+export const EVENT_COLUMNS = `event_id::text AS event_id, stream_id, stream_revision, event_type, data, metadata,
+  recorded_at, transaction_id::text AS transaction_id, global_position`;
+
+/**
+ * Only rows whose transaction is older than every transaction still in flight: none of them can
+ * still commit, and no new transaction can get a smaller id, so this prefix of the
+ * (transaction_id, global_position) order never grows in the middle. Reads alias events as `e`.
+ */
+export const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
+
+export interface EventRow {
+  readonly event_id: string;
+  readonly stream_id: string;
+  readonly stream_revision: bigint | string;
+  readonly event_type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+  readonly recorded_at: Date;
+  readonly transaction_id: string;
+  readonly global_position: bigint | string;
+}
+
+export interface PositionRow {
+  readonly transaction_id: string;
+  readonly global_position: bigint | string;
+}
+
+export function toPosition(row: PositionRow): Position {
+  return { commit: BigInt(row.transaction_id), prepare: BigInt(row.global_position) };
+}
+
+/** Query parameters for `($n::xid8, $m::bigint)`: xid8 only accepts text input. */
+export function positionParams(position: Position): [string, string] {
+  return [position.commit.toString(), position.prepare.toString()];
+}
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    streamId: row.stream_id,
+    revision: BigInt(row.stream_revision),
+    position: toPosition(row),
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,129 @@
+import type { Subscription, SubscriptionMessage } from '../port';
+import type { Position } from '../position';
+import type { NotificationListener } from './listener';
+import { toPosition, toRecordedEvent, type EventRow } from './rows';
+
+/** A row of the global log as a subscription scans it; payload columns only when `matched`. */
+export type ScannedRow = EventRow & { readonly matched: boolean };
+
+export interface SubscriptionSource {
+  readPage(after: Position | undefined, limit: number, streamPrefixes: readonly string[] | undefined): Promise<ScannedRow[]>;
+  readonly listener: NotificationListener;
+  readonly pageSize: number;
+  readonly pollIntervalMs: number;
+  /** Called once when the subscription ends, however it ends. */
+  released(subscription: PostgresSubscription): void;
+}
+
+export interface PostgresSubscriptionOptions {
+  readonly after?: Position;
+  readonly maxCount?: number;
+  readonly streamPrefixes?: readonly string[];
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * Catch-up by pages, then live. The consumer pulls: at most one page is held in memory, and the
+ * next page is read only when the previous one has been consumed.
+ */
+export class PostgresSubscription implements Subscription, AsyncIterator<SubscriptionMessage, undefined> {
+  private position: Position | undefined;
+  private remaining: number;
+  private readonly pending: SubscriptionMessage[] = [];
+  private caughtUp = false;
+  /** Listener version taken before the last short page was read; set while at the live end. */
+  private seenAtEnd: number | undefined;
+  private ended = false;
+  private readonly stop = new AbortController();
+  /** The pull in flight: next() calls are served one at a time, and unsubscribe() waits for it. */
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly source: SubscriptionSource,
+    private readonly options: PostgresSubscriptionOptions,
+  ) {
+    this.position = options.after;
+    this.remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SubscriptionMessage, undefined> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    const result = this.inFlight.then(() => this.pull());
+    this.inFlight = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Called by `for await` when the consumer breaks out of the loop or throws. */
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    await this.unsubscribe();
+    return DONE;
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.end();
+    await this.inFlight;
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop.abort();
+    this.pending.length = 0;
+    this.source.released(this);
+  }
+
+  private async pull(): Promise<IteratorResult<SubscriptionMessage, undefined>> {
+    try {
+      for (;;) {
+        if (this.ended) return DONE;
+        if (this.remaining <= 0) {
+          this.end();
+          return DONE;
+        }
+        const message = this.pending.shift();
+        if (message) {
+          if (message.kind === 'event') this.remaining--;
+          return { done: false, value: message };
+        }
+        await this.readMore();
+      }
+    } catch (error) {
+      // The consumer sees the error and resubscribes from its checkpoint.
+      this.end();
+      throw error;
+    }
+  }
+
+  private async readMore(): Promise<void> {
+    const { listener, pageSize, pollIntervalMs } = this.source;
+    if (this.seenAtEnd !== undefined) {
+      await listener.wait(this.seenAtEnd, pollIntervalMs, this.stop.signal);
+      this.seenAtEnd = undefined;
+      if (this.ended) return;
+    }
+    // Taken before the read, so a commit notified while the query runs is not slept through.
+    const seen = listener.seen;
+    const rows = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
+    if (this.ended) return;
+
+    let droppedSinceLastEvent = false;
+    for (const row of rows) {
+      this.position = toPosition(row);
+      droppedSinceLastEvent = !row.matched;
+      if (row.matched) this.pending.push({ kind: 'event', event: toRecordedEvent(row) });
+    }
+    // Lets a processor save progress past events it never receives.
+    if (droppedSinceLastEvent && this.position) this.pending.push({ kind: 'checkpoint', position: this.position });
+    if (rows.length < pageSize) {
+      this.seenAtEnd = seen;
+      if (!this.caughtUp) {
+        this.caughtUp = true;
+        this.pending.push({ kind: 'caughtUp', position: this.position ?? null });
+      }
+    }
+  }
+}

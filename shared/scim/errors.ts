@@ -1,0 +1,69 @@
+/** RFC 7644 §3.12: the scimType values this service uses. */
+export type ScimType =
+  | 'invalidFilter'
+  | 'tooMany'
+  | 'uniqueness'
+  | 'mutability'
+  | 'invalidSyntax'
+  | 'invalidPath'
+  | 'noTarget'
+  | 'invalidValue'
+  | 'invalidVers'
+  | 'sensitive';
+
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** A broken rule: carries the HTTP status and scimType the error middleware renders. */
+export class ScimError extends Error {
+  constructor(
+    readonly status: number,
+    readonly scimType: ScimType | undefined,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ScimError';
+  }
+
+  /** A copy whose detail names the PatchOp operation it came from. */
+  inOperation(index: number): ScimError {
+    return new ScimError(this.status, this.scimType, `Operations[${index}]: ${this.detail}`);
+  }
+}
+
+export const scimErrors = {
+  invalidSyntax: (detail: string) => new ScimError(400, 'invalidSyntax', detail),
+  invalidValue: (detail: string) => new ScimError(400, 'invalidValue', detail),
+  invalidFilter: (detail: string) => new ScimError(400, 'invalidFilter', detail),
+  invalidPath: (detail: string) => new ScimError(400, 'invalidPath', detail),
+  noTarget: (detail: string) => new ScimError(400, 'noTarget', detail),
+  mutability: (detail: string) => new ScimError(400, 'mutability', detail),
+  tooMany: (detail: string) => new ScimError(400, 'tooMany', detail),
+  invalidVers: (detail: string) => new ScimError(400, 'invalidVers', detail),
+  uniqueness: (detail: string) => new ScimError(409, 'uniqueness', detail),
+  notFound: (detail: string) => new ScimError(404, undefined, detail),
+  unauthorized: (detail: string) => new ScimError(401, undefined, detail),
+  forbidden: (detail: string) => new ScimError(403, undefined, detail),
+  preconditionFailed: (detail: string) => new ScimError(412, undefined, detail),
+  payloadTooLarge: (detail: string) => new ScimError(413, undefined, detail),
+  unsupportedMediaType: (detail: string) => new ScimError(415, undefined, detail),
+  tooManyRequests: (detail: string) => new ScimError(429, undefined, detail),
+  conflict: (detail: string) => new ScimError(409, undefined, detail),
+  unavailable: (detail: string) => new ScimError(503, undefined, detail),
+};
+
+export interface ScimErrorBody {
+  readonly schemas: readonly [typeof ERROR_SCHEMA];
+  readonly status: string;
+  readonly scimType?: ScimType;
+  readonly detail: string;
+}
+
+/** RFC 7644 §3.12: `status` is a string. */
+export function scimErrorBody(error: ScimError): ScimErrorBody {
+  return {
+    schemas: [ERROR_SCHEMA],
+    status: String(error.status),
+    ...(error.scimType ? { scimType: error.scimType } : {}),
+    detail: error.detail,
+  };
+}

@@ -1,0 +1,65 @@
+/** A value that at most one owner may hold within its scope. */
+export interface UniqueKey {
+  readonly scope: UniqueScope;
+  /** Normalised for comparison (lower-cased where the attribute is case-insensitive). */
+  readonly key: string;
+  /** As the client sent it. */
+  readonly value: string;
+}
+
+export type UniqueScope =
+  | 'user.userName'
+  | 'user.externalId'
+  | 'group.displayName'
+  | 'group.externalId'
+  | 'account.email'
+  | 'account.link';
+
+const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'group.displayName', 'account.email']);
+
+export function uniqueKey(scope: UniqueScope, value: string): UniqueKey {
+  const normalised = value.normalize('NFC');
+  return { scope, key: CASE_INSENSITIVE.has(scope) ? normalised.toLowerCase() : normalised, value };
+}
+
+export interface KeyOwner {
+  /** The stream whose state holds the keys, e.g. `user-<uuid>`. */
+  readonly stream: string;
+  /** The aggregate id, e.g. the user's id. */
+  readonly id: string;
+}
+
+export interface KeyChange {
+  readonly owner: KeyOwner;
+  readonly claim: readonly UniqueKey[];
+  readonly release: readonly UniqueKey[];
+}
+
+const same = (a: UniqueKey, b: UniqueKey) => a.scope === b.scope && a.key === b.key;
+
+/** What an owner must claim and release to go from holding `before` to holding `after`. */
+export function keyChange(owner: KeyOwner, before: readonly UniqueKey[], after: readonly UniqueKey[]): KeyChange {
+  return {
+    owner,
+    // A value whose case changed keeps its key but must store the new value: claim it again.
+    claim: after.filter((k) => !before.some((b) => same(b, k) && b.value === k.value)),
+    release: before.filter((k) => !after.some((a) => same(a, k))),
+  };
+}
+
+export function isEmptyChange(change: KeyChange): boolean {
+  return change.claim.length === 0 && change.release.length === 0;
+}
+
+const SCOPE_NAMES: Record<UniqueScope, string> = {
+  'user.userName': 'userName',
+  'user.externalId': 'externalId',
+  'group.displayName': 'displayName',
+  'group.externalId': 'externalId',
+  'account.email': 'email',
+  'account.link': 'account link',
+};
+
+export function describeKey(key: UniqueKey): string {
+  return `${SCOPE_NAMES[key.scope]} ${JSON.stringify(key.value)}`;
+}

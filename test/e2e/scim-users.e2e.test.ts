@@ -1,0 +1,340 @@
+import { ENTERPRISE, ERROR, PATCH_OP, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+
+describe('SCIM /Users (write side, Postgres event store)', () => {
+  let api: ScimApiUnderTest;
+  beforeAll(async () => {
+    api = await startScimApi('scim_users');
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  async function eventsOf(userId: string) {
+    return (await api.store.readStream(`user-${userId}`)).map((e) => ({ type: e.type, data: e.data }));
+  }
+  async function create(userName: string, extra: Record<string, unknown> = {}) {
+    const res = await api.scim('post', '/Users', newUser(userName, extra));
+    expect(res.status).toBe(201);
+    return res.body as { id: string; meta: { version: string } };
+  }
+
+  describe('POST /Users', () => {
+    it('creates the user: 201, Location, ETag, meta, and a UserProvisioned event', async () => {
+      const res = await api.scim('post', '/Users', newUser('Alice@Example.com', { externalId: 'ext-alice' }));
+
+      expect(res.status).toBe(201);
+      expect(res.headers['content-type']).toMatch(/^application\/scim\+json/);
+      const body = res.body;
+      expect(body).toMatchObject({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'Alice@Example.com',
+        externalId: 'ext-alice',
+        active: true,
+        name: { givenName: 'Jane', familyName: 'Doe' },
+        meta: { resourceType: 'User', version: 'W/"0"' },
+      });
+      expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.location).toBe(`https://scim.test/scim/v2/Users/${body.id}`);
+      expect(body.meta.location).toBe(res.headers.location);
+      expect(res.headers.etag).toBe('W/"0"');
+      expect(body.meta.created).toBe(body.meta.lastModified);
+
+      const events = await api.store.readStream(`user-${body.id}`);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.type).toBe('UserProvisioned');
+      expect(events[0]!.data).toMatchObject({ userId: body.id, active: true, linkedExistingAccount: false, attributes: { userName: 'Alice@Example.com' } });
+      expect(events[0]!.metadata).toMatchObject({ actor: { kind: 'bootstrap-token', id: 'bootstrap' }, requestId: expect.any(String), causationId: expect.any(String), occurredAt: expect.any(String) });
+    });
+
+    it('accepts application/json as well as application/scim+json', async () => {
+      const res = await api
+        .scim('post', '/Users')
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(newUser('json-client@example.com')));
+      expect(res.status).toBe(201);
+    });
+
+    it('creates a suspended user when active is false, also as Entra\'s string "False"', async () => {
+      const created = await create('suspended@example.com', { active: 'False' });
+      expect((await api.scim('post', '/Users', newUser('suspended2@example.com', { active: false }))).body.active).toBe(false);
+      expect((await eventsOf(created.id))[0]!.data).toMatchObject({ active: false });
+    });
+
+    it('stores and returns the enterprise extension', async () => {
+      const res = await api.scim('post', '/Users', {
+        ...newUser('enterprise@example.com'),
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
+        [ENTERPRISE]: { employeeNumber: '701984', department: 'Tour Operations', manager: { value: 'boss-id' } },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.schemas).toContain(ENTERPRISE);
+      expect(res.body[ENTERPRISE]).toMatchObject({ employeeNumber: '701984', department: 'Tour Operations', manager: { value: 'boss-id' } });
+    });
+
+    it('rejects a second userName that differs only in case with 409 uniqueness', async () => {
+      await create('Bob@Example.com');
+      const res = await api.scim('post', '/Users', newUser('bob@EXAMPLE.com'));
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: expect.stringMatching(/userName "bob@EXAMPLE.com" is already taken/) });
+    });
+
+    it('rejects a duplicate externalId with 409 uniqueness, but externalId is case-exact', async () => {
+      await create('ext1@example.com', { externalId: 'ABC-1' });
+      const dup = await api.scim('post', '/Users', newUser('ext2@example.com', { externalId: 'ABC-1' }));
+      expect(dup.status).toBe(409);
+      expect(dup.body.scimType).toBe('uniqueness');
+      expect(dup.body.detail).toMatch(/externalId/);
+      expect((await api.scim('post', '/Users', newUser('ext3@example.com', { externalId: 'abc-1' }))).status).toBe(201);
+    });
+
+    it.each([
+      ['no userName', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], emails: [{ value: 'x@example.com' }] }, /userName/],
+      ['no email', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'noemail@example.com' }, /email/],
+    ])('rejects a user with %s: 400 invalidValue, nothing appended', async (_case, body, detail) => {
+      const before = (await api.allEvents()).length;
+      const res = await api.scim('post', '/Users', body);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue' });
+      expect(res.body.detail).toMatch(detail);
+      expect((await api.allEvents()).length).toBe(before);
+    });
+
+    it('rejects malformed JSON with 400 invalidSyntax', async () => {
+      const res = await api.scim('post', '/Users', '{"userName": ');
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax' });
+    });
+
+    it('rejects a body over 1 MB with 413 in the SCIM error schema', async () => {
+      const res = await api.scim('post', '/Users', newUser('big@example.com', { title: 'x'.repeat(1024 * 1024 + 10) }));
+      expect(res.status).toBe(413);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '413' });
+    });
+
+    it('answers 401 without a token, with a wrong token, and with a non-bearer scheme', async () => {
+      const request = (await import('supertest')).default;
+      for (const auth of [undefined, 'Bearer wrong-token', 'Basic dXNlcjpwYXNz']) {
+        let req = request(api.app).post('/scim/v2/Users').set('Content-Type', 'application/scim+json');
+        if (auth) req = req.set('Authorization', auth);
+        const res = await req.send(JSON.stringify(newUser('unauth@example.com')));
+        expect(res.status).toBe(401);
+        expect(res.body).toMatchObject({ schemas: [ERROR], status: '401' });
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      }
+    });
+
+    it('answers 404 in the error schema for an unknown resource type', async () => {
+      const res = await api.scim('post', '/Widgets', {});
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '404' });
+    });
+  });
+
+  describe('PUT /Users/:id', () => {
+    it('replaces the resource and records only what changed', async () => {
+      const { id } = await create('put1@example.com', { title: 'Engineer', displayName: 'Put One' });
+      const res = await api.scim('put', `/Users/${id}`, newUser('put1@example.com', { title: 'Manager' }));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, title: 'Manager', active: true, meta: { version: 'W/"1"' } });
+      expect(res.body.displayName).toBeUndefined();
+      expect((await eventsOf(id))[1]).toEqual({ type: 'UserAttributesChanged', data: { userId: id, set: { title: 'Manager' }, unset: ['displayName'] } });
+    });
+
+    it('keeps the active state when active is omitted, and appends nothing for an identical resource', async () => {
+      const { id } = await create('put2@example.com', { active: false });
+      const res = await api.scim('put', `/Users/${id}`, newUser('put2@example.com'));
+      expect(res.status).toBe(200);
+      expect(res.body.active).toBe(false);
+      expect(await eventsOf(id)).toHaveLength(1);
+    });
+
+    it('deactivates with active "False" and ignores read-only attributes', async () => {
+      const { id } = await create('put3@example.com');
+      const res = await api.scim('put', `/Users/${id}`, { ...newUser('put3@example.com', { active: 'False' }), id, meta: { created: 'x' }, groups: [{ value: 'g' }] });
+      expect(res.status).toBe(200);
+      expect((await eventsOf(id)).map((e) => e.type)).toEqual(['UserProvisioned', 'UserDeactivated']);
+    });
+
+    it('rejects a different id with 400 mutability', async () => {
+      const { id } = await create('put4@example.com');
+      const res = await api.scim('put', `/Users/${id}`, { ...newUser('put4@example.com'), id: '00000000-0000-4000-8000-000000000000' });
+      expect(res.status).toBe(400);
+      expect(res.body.scimType).toBe('mutability');
+    });
+
+    it('rejects a PUT without email', async () => {
+      const { id } = await create('put5@example.com');
+      const res = await api.scim('put', `/Users/${id}`, { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'put5@example.com' });
+      expect(res.status).toBe(400);
+      expect(res.body.scimType).toBe('invalidValue');
+    });
+
+    it('answers 404 for an unknown id', async () => {
+      const res = await api.scim('put', '/Users/6b1f3c7e-0000-4000-8000-00000000dead', newUser('ghost@example.com'));
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '404' });
+    });
+
+    it('takes a new userName, releasing the old one', async () => {
+      const { id } = await create('rename-old@example.com');
+      expect((await api.scim('put', `/Users/${id}`, newUser('rename-new@example.com'))).status).toBe(200);
+      expect((await api.scim('post', '/Users', newUser('rename-new@example.com'))).status).toBe(409);
+      expect((await api.scim('post', '/Users', newUser('RENAME-old@example.com'))).status).toBe(201);
+    });
+  });
+
+  describe('PATCH /Users/:id', () => {
+    it('disables with Entra\'s {"op":"Replace","path":"active","value":"False"}', async () => {
+      const { id } = await create('entra-disable@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'Replace', path: 'active', value: 'False' }));
+      expect(res.status).toBe(200);
+      expect(res.body.active).toBe(false);
+      expect((await eventsOf(id)).map((e) => e.type)).toEqual(['UserProvisioned', 'UserDeactivated']);
+    });
+
+    it('disables with the aadOptscim062020 form {"op":"replace","path":"active","value":false}', async () => {
+      const { id } = await create('entra-flag@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'active', value: false }));
+      expect(res.body.active).toBe(false);
+    });
+
+    it('reactivates with Entra\'s Add on active', async () => {
+      const { id } = await create('entra-add@example.com', { active: false });
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'Add', path: 'active', value: 'True' }));
+      expect(res.status).toBe(200);
+      expect(res.body.active).toBe(true);
+      expect((await eventsOf(id)).map((e) => e.type)).toEqual(['UserProvisioned', 'UserReactivated']);
+    });
+
+    it('applies a path-less Replace with dotted and enterprise URN keys as one change', async () => {
+      const { id } = await create('entra-pathless@example.com');
+      const res = await api.scim(
+        'patch',
+        `/Users/${id}`,
+        patchOp({ op: 'Replace', value: { 'name.givenName': 'Janet', [`${ENTERPRISE}:employeeNumber`]: '42', displayName: 'Janet Doe' } }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ name: { givenName: 'Janet', familyName: 'Doe' }, displayName: 'Janet Doe', [ENTERPRISE]: { employeeNumber: '42' } });
+      const events = await eventsOf(id);
+      expect(events).toHaveLength(2);
+      expect(events[1]).toEqual({
+        type: 'UserAttributesChanged',
+        data: { userId: id, set: { name: { givenName: 'Janet', familyName: 'Doe' }, displayName: 'Janet Doe', [ENTERPRISE]: { employeeNumber: '42' } }, unset: [] },
+      });
+    });
+
+    it('replaces the work email through a value-filter path', async () => {
+      const { id } = await create('filter-path@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'emails[type eq "work"].value', value: 'new@example.com' }));
+      expect(res.status).toBe(200);
+      expect(res.body.emails).toEqual([{ value: 'new@example.com', type: 'work', primary: true }]);
+    });
+
+    it('records nothing for a patch that changes nothing, and still answers 200', async () => {
+      const { id } = await create('noop@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'active', value: true }));
+      expect(res.status).toBe(200);
+      expect(await eventsOf(id)).toHaveLength(1);
+    });
+
+    it('is atomic: when a later operation fails, nothing is applied', async () => {
+      const { id } = await create('atomic@example.com');
+      const res = await api.scim(
+        'patch',
+        `/Users/${id}`,
+        patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'replace', path: 'noSuchAttribute', value: 'x' }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.scimType).toBe('invalidPath');
+      expect(res.body.detail).toMatch(/Operations\[1\]/);
+      expect(await eventsOf(id)).toHaveLength(1);
+    });
+
+    it('rejects remove without a path with 400 noTarget', async () => {
+      const { id } = await create('notarget@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'remove' }));
+      expect(res.status).toBe(400);
+      expect(res.body.scimType).toBe('noTarget');
+    });
+
+    it('rejects more than 100 operations with 400', async () => {
+      const { id } = await create('toomany@example.com');
+      const ops = Array.from({ length: 101 }, (_, i) => ({ op: 'replace', path: 'title', value: `t${i}` }));
+      const res = await api.scim('patch', `/Users/${id}`, patchOp(...ops));
+      expect(res.status).toBe(400);
+      expect(res.body.detail).toMatch(/100/);
+      expect(await eventsOf(id)).toHaveLength(1);
+    });
+
+    it('rejects an unknown op with 400 invalidSyntax naming the operation', async () => {
+      const { id } = await create('badop@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'Move', path: 'title', value: 'x' }));
+      expect(res.status).toBe(400);
+      expect(res.body.scimType).toBe('invalidSyntax');
+      expect(res.body.detail).toMatch(/Operations\[0\]/);
+    });
+
+    it('rejects a userName taken by another user with 409', async () => {
+      await create('taken@example.com');
+      const { id } = await create('taker@example.com');
+      const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'userName', value: 'TAKEN@example.com' }));
+      expect(res.status).toBe(409);
+      expect(res.body.scimType).toBe('uniqueness');
+    });
+
+    describe('If-Match', () => {
+      it('applies the patch when the version matches', async () => {
+        const { id, meta } = await create('ifmatch@example.com');
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }), { 'If-Match': meta.version });
+        expect(res.status).toBe(200);
+        expect(res.headers.etag).toBe('W/"1"');
+      });
+
+      it('answers 412 when the version is stale, and appends nothing', async () => {
+        const { id } = await create('stale@example.com');
+        await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }));
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'y' }), { 'If-Match': 'W/"0"' });
+        expect(res.status).toBe(412);
+        expect(res.body).toMatchObject({ schemas: [ERROR], status: '412' });
+        expect(await eventsOf(id)).toHaveLength(2);
+      });
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      const res = await api.scim('patch', '/Users/6b1f3c7e-0000-4000-8000-00000000dead', patchOp({ op: 'replace', path: 'active', value: false }));
+      expect(res.status).toBe(404);
+    });
+
+    it('accepts a PatchOp without schemas but rejects a wrong one', async () => {
+      const { id } = await create('schemas@example.com');
+      expect((await api.scim('patch', `/Users/${id}`, { Operations: [{ op: 'replace', path: 'title', value: 'a' }] })).status).toBe(200);
+      const wrong = await api.scim('patch', `/Users/${id}`, { schemas: ['urn:wrong'], Operations: [{ op: 'replace', path: 'title', value: 'b' }] });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.scimType).toBe('invalidSyntax');
+      expect(PATCH_OP).toMatch(/PatchOp$/);
+    });
+  });
+
+  describe('DELETE /Users/:id', () => {
+    it('answers 204, records UserDeleted with the account, then 404 for the deleted id', async () => {
+      const { id } = await create('delete-me@example.com');
+      const res = await api.scim('delete', `/Users/${id}`);
+      expect(res.status).toBe(204);
+      const events = await eventsOf(id);
+      expect(events[1]).toEqual({ type: 'UserDeleted', data: { userId: id, accountId: expect.any(String) } });
+      expect((await api.scim('delete', `/Users/${id}`)).status).toBe(404);
+      expect((await api.scim('put', `/Users/${id}`, newUser('delete-me@example.com'))).status).toBe(404);
+    });
+
+    it('frees the userName and externalId of the deleted user', async () => {
+      const { id } = await create('reuse@example.com', { externalId: 'reuse-ext' });
+      await api.scim('delete', `/Users/${id}`);
+      expect((await api.scim('post', '/Users', newUser('reuse@example.com', { externalId: 'reuse-ext' }))).status).toBe(201);
+    });
+
+    it('answers 404 for an unknown or malformed id', async () => {
+      expect((await api.scim('delete', '/Users/6b1f3c7e-0000-4000-8000-00000000dead')).status).toBe(404);
+      expect((await api.scim('delete', '/Users/not-a-uuid')).status).toBe(404);
+    });
+  });
+});

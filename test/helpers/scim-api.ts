@@ -1,0 +1,87 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import type { Clock } from '../../shared/clock';
+import { createTwoPhaseWriter } from '../../shared/commands/stream-writer';
+import { loadConfig } from '../../shared/config';
+import type { RecordedEvent } from '../../shared/eventstore/port';
+import { createPostgresEventStore, type PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
+import { createLogger } from '../../shared/logging/logger';
+import { composeScimApi } from '../../services/scim-api/compose';
+import { createTestDatabase, type TestDatabase } from './postgres';
+
+export const SCIM_TOKEN = 'test-bootstrap-token-0123456789abcdef-0123456789';
+
+export interface ScimApiUnderTest {
+  readonly app: Express;
+  readonly db: TestDatabase;
+  readonly store: PostgresEventStore;
+  /** An authenticated SCIM request; `path` is relative to /scim/v2. */
+  scim(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, body?: unknown, headers?: Record<string, string>): request.Test;
+  /** Every event in the store, in global order. */
+  allEvents(): Promise<RecordedEvent[]>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly clock?: Clock;
+  /** 'two-phase' exercises the EventStoreDB write path (pending keys, then settle) on Postgres. */
+  readonly writer?: 'default' | 'two-phase';
+  /** Share another instance's database: a second API process over the same store. */
+  readonly db?: TestDatabase;
+}
+
+export async function startScimApi(label: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ScimApiUnderTest> {
+  const db = options.db ?? (await createTestDatabase(label));
+  const store = createPostgresEventStore({ pool: db.pool });
+  const config = loadConfig({ DATABASE_URL: db.url, SCIM_BOOTSTRAP_TOKEN: SCIM_TOKEN, SCIM_BASE_URL: 'https://scim.test/scim/v2', ...env });
+  const app = composeScimApi({
+    config,
+    pool: db.pool,
+    eventStore: store,
+    log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    clock: options.clock ?? { now: () => new Date() },
+    ...(options.writer === 'two-phase' ? { writer: createTwoPhaseWriter(db.pool, store) } : {}),
+  });
+  return {
+    app,
+    db,
+    store,
+    scim(method, path, body, headers = {}) {
+      let test = request(app)[method](`/scim/v2${path}`).set('Authorization', `Bearer ${SCIM_TOKEN}`);
+      for (const [name, value] of Object.entries(headers)) test = test.set(name, value);
+      if (body !== undefined) test = test.set('Content-Type', 'application/scim+json').send(typeof body === 'string' ? body : JSON.stringify(body));
+      return test;
+    },
+    async allEvents() {
+      const events: RecordedEvent[] = [];
+      for (;;) {
+        const last = events[events.length - 1];
+        const page = await store.readAll({ ...(last ? { after: last.position } : {}), maxCount: 1000 });
+        if (page.length === 0) return events;
+        events.push(...page);
+      }
+    },
+    async close() {
+      await store.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+export function newUser(userName: string, extra: Record<string, unknown> = {}) {
+  return {
+    schemas: [USER_SCHEMA],
+    userName,
+    name: { givenName: 'Jane', familyName: 'Doe' },
+    emails: [{ value: `${userName.split('@')[0]}@example.com`, type: 'work', primary: true }],
+    ...extra,
+  };
+}
+
+export const patchOp = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });

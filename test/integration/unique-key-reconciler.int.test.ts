@@ -1,0 +1,53 @@
+import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
+import { keysOfStream } from '../../services/scim-api/write/keys-of-stream';
+import { newUser, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+
+describe('the unique key reconciler (two-phase writes)', () => {
+  let api: ScimApiUnderTest;
+  beforeAll(async () => {
+    api = await startScimApi('key_reconciler', {}, { writer: 'two-phase' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+  const keyRows = async () =>
+    (await api.db.pool.query<{ scope: string; key: string; state: string }>(`SELECT scope, key, state FROM unique_keys WHERE scope LIKE 'user.%' ORDER BY scope, key`)).rows;
+  const reconcile = () => reconcileUnsettledKeys({ pool: api.db.pool, store: api.store, keysOf: keysOfStream }, 0);
+
+  it('leaves settled keys alone after normal two-phase writes', async () => {
+    const res = await api.scim('post', '/Users', newUser('settled@example.com', { externalId: 'settled' }));
+    expect(res.status).toBe(201);
+    expect(await keyRows()).toEqual([
+      { scope: 'user.externalId', key: 'settled', state: 'confirmed' },
+      { scope: 'user.userName', key: 'settled@example.com', state: 'confirmed' },
+    ]);
+    expect(await reconcile()).toEqual({ confirmed: 0, released: 0 });
+  });
+
+  it('confirms keys whose append happened, and releases keys whose append did not (crash between the phases)', async () => {
+    const res = await api.scim('post', '/Users', newUser('crashed@example.com'));
+    const userId = res.body.id as string;
+    // The crash after the append: the claim is still pending.
+    await api.db.pool.query(`UPDATE unique_keys SET state = 'pending' WHERE owner_stream = $1`, [`user-${userId}`]);
+    // The crash before the append: a claim for a stream that never got its event.
+    await api.db.pool.query(
+      `INSERT INTO unique_keys (scope, key, value, owner_stream, owner_id, state) VALUES ('user.userName', 'ghost@example.com', 'ghost@example.com', 'user-6b1f3c7e-0000-4000-8000-00000000dead', '6b1f3c7e-0000-4000-8000-00000000dead', 'pending')`,
+    );
+    expect((await api.scim('post', '/Users', newUser('ghost@example.com'))).status).toBe(409);
+
+    const result = await reconcile();
+
+    expect(result).toEqual({ confirmed: 2, released: 1 });
+    expect((await keyRows()).filter((k) => k.key.startsWith('crashed') || k.key.startsWith('ghost'))).toEqual([
+      { scope: 'user.userName', key: 'crashed@example.com', state: 'confirmed' },
+    ]);
+    expect((await api.scim('post', '/Users', newUser('ghost@example.com'))).status).toBe(201);
+  });
+
+  it('restores a key left `releasing` when the rename that released it never happened', async () => {
+    const res = await api.scim('post', '/Users', newUser('keeper@example.com'));
+    await api.db.pool.query(`UPDATE unique_keys SET state = 'releasing' WHERE owner_stream = $1 AND scope = 'user.userName'`, [`user-${res.body.id}`]);
+    await reconcile();
+    expect((await keyRows()).find((k) => k.key === 'keeper@example.com')).toEqual({ scope: 'user.userName', key: 'keeper@example.com', state: 'confirmed' });
+  });
+});

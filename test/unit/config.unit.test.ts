@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from '../../shared/config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 8080,
+      EVENT_STORE: 'postgres',
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      KAFKA_TOPIC: 'scim.events.v1',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/scim',
+    });
+  });
+
+  it('splits KAFKA_BROKERS on commas', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9093' }).KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['EVENT_STORE', { EVENT_STORE: 'mysql' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x/y' }],
+    ['KAFKA_BROKERS', { KAFKA_BROKERS: 'no-port' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['KAFKA_TOPIC', { KAFKA_TOPIC: 'has space' }],
+    ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb' }],
+    ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'http://x:2113' }],
+  ])('rejects a bad %s and names it', (variable, env) => {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const problems = (thrown as ConfigError).problems;
+    expect(problems.some((p) => p.startsWith(`${variable}:`))).toBe(true);
+  });
+
+  it('accepts EventStoreDB with its connection string', () => {
+    const config = loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false' });
+    expect(config.EVENTSTOREDB_URL).toBe('esdb://localhost:2113?tls=false');
+  });
+});
