@@ -3,12 +3,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run migrate import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run migrate rebuild bench-read-side import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run        start the service (Postgres event store, local Kafka) on http://127.0.0.1:8080"
 	@echo "make test       type-check, lint and run every test (starts the local Kafka if none answers)"
 	@echo "make migrate    create the database if missing and apply migrations"
+	@echo "make rebuild    rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
 	@echo "make build      compile TypeScript to dist/"
 	@echo "make import-accounts FILE=f.csv   register pre-existing platform accounts (email, username, displayName)"
 	@echo "make kafka-start / kafka-stop   the local single-node Kafka broker"
@@ -28,6 +29,9 @@ run: build
 migrate: build
 	node dist/scripts/migrate.js
 
+rebuild: build
+	node dist/scripts/rebuild.js $(PROJECTIONS)
+
 import-accounts: build
 	@test -n "$(FILE)" || { echo "usage: make import-accounts FILE=accounts.csv|accounts.json"; exit 2; }
 	node dist/services/accounts-cli/main.js "$(FILE)"
@@ -43,6 +47,10 @@ jest: node_modules
 	@bash scripts/with-kafka.sh $(NODE_BIN)/jest --json --outputFile=test-artifacts/jest-results.json $(JEST_ARGS)
 
 test: typecheck lint jest
+
+# Benchmarks: each writes its committed result under bench/results/.
+bench-read-side: node_modules
+	$(NODE_BIN)/tsx bench/read-side.bench.ts
 
 kafka-start:
 	bash scripts/kafka.sh start

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { filter, firstValueFrom } from 'rxjs';
 import { loadConfig, ConfigError, type Config } from '../../shared/config';
 import { redactConnectionString } from '../../shared/db/connection-string';
 import { migrate } from '../../shared/db/migrate';
@@ -9,7 +10,10 @@ import { pingKafka } from '../../shared/kafka/ping';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/clock';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
+import { startProjection } from '../../projections/runtime/runner';
+import { scimProjection } from '../../projections/scim/projection';
 import { composeScimApi } from './compose';
+import { polledCheckpoints } from './read/checkpoint-stream';
 import { keysOfStream } from './write/keys-of-stream';
 
 /** Composition root of the SCIM API process: every dependency is built here and nowhere else. */
@@ -26,7 +30,15 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   const readinessKafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-readiness`, retry: { retries: 0 } });
 
   if (!config.SCIM_BOOTSTRAP_TOKEN) log.warn('SCIM_BOOTSTRAP_TOKEN is not set: no token can call /scim/v2');
+  // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
+  // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
+  const projection = config.RUN_PROJECTIONS
+    ? startProjection({ pool, store: eventStore, projection: scimProjection, log: log.child({ component: 'projection', projection: 'scim' }) })
+    : undefined;
+  // The read model's tables exist once the first catch-up is done; reads need them.
+  if (projection) await firstValueFrom(projection.caughtUp$.pipe(filter(Boolean)));
   const app = composeScimApi({
+    checkpoints: projection ? projection.checkpoint$ : polledCheckpoints(pool, scimProjection.name),
     config,
     pool,
     eventStore,
@@ -61,6 +73,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   const stop = async () => {
     clearInterval(reconciler);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await projection?.stop();
     await eventStore.close();
     await pool.end();
   };

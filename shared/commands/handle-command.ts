@@ -48,10 +48,12 @@ export interface CommandDependencies {
   readonly store: EventStore;
   readonly writer: StreamWriter;
   readonly lock: KeyedLock;
+  /** Told where every acknowledged append landed (read-your-writes). */
+  readonly onAppended?: (position: Position) => void;
 }
 
-export function createCommandDependencies(store: EventStore, writer: StreamWriter): CommandDependencies {
-  return { store, writer, lock: new KeyedLock() };
+export function createCommandDependencies(store: EventStore, writer: StreamWriter, onAppended?: (position: Position) => void): CommandDependencies {
+  return { store, writer, lock: new KeyedLock(), ...(onAppended ? { onAppended } : {}) };
 }
 
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
@@ -94,6 +96,7 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
         : { owner: options.owner ?? { stream: streamId, id: streamId }, claim: [], release: [] };
     try {
       const result = await deps.writer.append(streamId, newEvents.map(toAppend), revision ?? 'no_stream', keys);
+      deps.onAppended?.(result.position);
       return { state: after, revision: result.nextExpectedRevision, newEvents, position: result.position };
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;

@@ -43,6 +43,12 @@ export const configSchema = z
     SCIM_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
     SCIM_MAX_PATCH_OPERATIONS: positiveInt.default(100),
     SCIM_MAX_GROUP_MEMBERS: positiveInt.default(1000),
+    SCIM_DEFAULT_PAGE_SIZE: positiveInt.default(100),
+    SCIM_MAX_PAGE_SIZE: positiveInt.default(200),
+    /** How long a read waits for the read model to reach this instance's last write before 503. */
+    READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(2000),
+    /** Keep the read model in this process (the default), or leave it to a separate projector. */
+    RUN_PROJECTIONS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   })
   .superRefine((c, ctx) => {
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_URL) {

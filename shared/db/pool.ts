@@ -14,6 +14,10 @@ export function createPool(connectionString: string, max = 10): Pool {
 
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection that dies mid-transaction emits 'error' on the client; the failed query already
+  // rejects with it, and without a listener the process would crash.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('begin');
     const result = await work(client);
@@ -23,6 +27,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

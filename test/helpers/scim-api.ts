@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { filter, firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import type { Clock } from '../../shared/clock';
 import { createTwoPhaseWriter } from '../../shared/commands/stream-writer';
@@ -7,6 +8,8 @@ import type { RecordedEvent } from '../../shared/eventstore/port';
 import { createPostgresEventStore, type PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
 import { createLogger } from '../../shared/logging/logger';
 import { composeScimApi } from '../../services/scim-api/compose';
+import { startProjection } from '../../projections/runtime/runner';
+import { scimProjection } from '../../projections/scim/projection';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export const SCIM_TOKEN = 'test-bootstrap-token-0123456789abcdef-0123456789';
@@ -33,12 +36,16 @@ export interface StartOptions {
 export async function startScimApi(label: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ScimApiUnderTest> {
   const db = options.db ?? (await createTestDatabase(label));
   const store = createPostgresEventStore({ pool: db.pool });
+  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const config = loadConfig({ DATABASE_URL: db.url, SCIM_BOOTSTRAP_TOKEN: SCIM_TOKEN, SCIM_BASE_URL: 'https://scim.test/scim/v2', ...env });
+  const runner = startProjection({ pool: db.pool, store, projection: scimProjection, log });
+  await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
   const app = composeScimApi({
     config,
+    checkpoints: runner.checkpoint$,
     pool: db.pool,
     eventStore: store,
-    log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log,
     clock: options.clock ?? { now: () => new Date() },
     ...(options.writer === 'two-phase' ? { writer: createTwoPhaseWriter(db.pool, store) } : {}),
   });
@@ -62,6 +69,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
       }
     },
     async close() {
+      await runner.stop();
       await store.close();
       if (!options.db) await db.drop();
     },

@@ -1,54 +1,105 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import type { Clock } from '../../../shared/clock';
 import { scimErrors } from '../../../shared/scim/errors';
 import { parsePatchRequest } from '../../../shared/scim/patch/parse-patch-request';
 import { parseGroupRequest } from '../../../shared/scim/resources/parse-group';
 import { findUserNames } from '../../../shared/uniqueness/directory';
+import { parseListRequest, type ListRequest, type PagingRules } from '../read/list-request';
+import type { ReadYourWrites } from '../read/read-your-writes';
+import type { ScimQueries } from '../read/scim-queries';
 import type { GroupCommands, GroupResult } from '../write/group-commands';
+import { projectAttributes, projectionFrom, type AttributeProjection } from './attribute-projection';
 import { commandContext } from './command-context';
-import { projectAttributes, projectionFrom } from './attribute-projection';
-import { renderGroup } from './render';
+import { ifNoneMatchHits, sendListResponse } from './list-response';
+import { renderGroup, type GroupView } from './render';
 import { expectedRevisionFrom, sendScim, versionOf } from './responses';
 import { isResourceId, resourceId, scimBaseUrl } from './request';
 
-export function groupsRoutes({
-  commands,
-  clock,
-  pool,
-  maxPatchOperations,
-}: {
-  commands: GroupCommands;
-  clock: Clock;
-  pool: Pool;
-  maxPatchOperations: number;
-}): Router {
+export interface GroupsRoutesDependencies {
+  readonly commands: GroupCommands;
+  readonly queries: ScimQueries;
+  readonly readYourWrites: ReadYourWrites;
+  readonly clock: Clock;
+  readonly pool: Pool;
+  readonly maxPatchOperations: number;
+  readonly paging: PagingRules;
+}
+
+/** Members are loaded only when the response will show them (Entra excludes them on every read). */
+function wantsMembers(projection: AttributeProjection | ListRequest): boolean {
+  const mentions = (names: readonly string[] | undefined) => names?.some((n) => /(^|:)members(\.|$)/i.test(n)) ?? false;
+  if (projection.attributes) return mentions(projection.attributes);
+  return !(projection.excludedAttributes ?? []).some((n) => /(^|:)members$/i.test(n));
+}
+
+export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, maxPatchOperations, paging }: GroupsRoutesDependencies): Router {
   const router = Router();
 
-  async function rendered(result: GroupResult, req: Request) {
+  /** As for users: the read model once it holds the write, else the aggregate's own state. */
+  async function afterWrite(result: GroupResult): Promise<GroupView> {
     const { state, revision } = result;
     if (state.status !== 'Active' || revision === null) throw new Error(`group write left state ${state.status}`);
+    try {
+      await readYourWrites.wait();
+      const view = await queries.group(state.groupId, { members: true });
+      if (view && view.revision === revision) return view;
+    } catch {
+      // fall through to the aggregate's state
+    }
     const userNames = await findUserNames(pool, state.memberIds);
-    return { body: renderGroup(state, revision, scimBaseUrl(req), userNames), etag: versionOf(revision) };
+    return {
+      id: state.groupId,
+      displayName: state.displayName,
+      ...(state.externalId === undefined ? {} : { externalId: state.externalId }),
+      revision,
+      created: state.created,
+      lastModified: state.lastModified,
+      members: state.memberIds.filter((id) => userNames.has(id)).map((id) => ({ id, userName: userNames.get(id)! })),
+    };
   }
+
+  function send(req: Request, res: Response, status: number, view: GroupView, headers: Record<string, string> = {}): void {
+    const body = renderGroup(view, scimBaseUrl(req));
+    sendScim(res, status, projectAttributes(body, projectionFrom(req), 'Group'), { ETag: versionOf(view.revision), ...headers });
+  }
+
+  async function list(req: Request, res: Response, source: Record<string, unknown>): Promise<void> {
+    const request = parseListRequest(source, paging);
+    await readYourWrites.wait();
+    const page = await queries.groups(request, { members: wantsMembers(request) });
+    sendListResponse(res, request, page.totalResults, page.items.map((g) => renderGroup(g, scimBaseUrl(req))), 'Group');
+  }
+
+  router.get('/', (req, res) => list(req, res, req.query as Record<string, unknown>));
+  router.post('/.search', (req, res) => list(req, res, (req.body ?? {}) as Record<string, unknown>));
+
+  router.get('/:id', async (req, res) => {
+    const id = resourceId(req, 'Group');
+    await readYourWrites.wait();
+    const view = await queries.group(id, { members: wantsMembers(projectionFrom(req)) });
+    if (!view) throw scimErrors.notFound(`Group ${id} not found`);
+    if (ifNoneMatchHits(req, versionOf(view.revision))) {
+      res.setHeader('ETag', versionOf(view.revision));
+      res.status(304).end();
+      return;
+    }
+    send(req, res, 200, view);
+  });
 
   router.post('/', async (req, res) => {
     const input = parseGroupRequest(req.body, { method: 'POST' });
     if (input.displayName === undefined) throw scimErrors.invalidValue('displayName is required');
     const result = await commands.create({ ...input, displayName: input.displayName }, commandContext(req, clock));
-    const { body, etag } = await rendered(result, req);
-    sendScim(res, 201, projectAttributes(body, projectionFrom(req), 'Group'), {
-      Location: String((body.meta as { location: string }).location),
-      ETag: etag,
-    });
+    const view = await afterWrite(result);
+    send(req, res, 201, view, { Location: `${scimBaseUrl(req)}/Groups/${view.id}` });
   });
 
   router.put('/:id', async (req, res) => {
     const id = resourceId(req, 'Group');
     const input = parseGroupRequest(req.body, { method: 'PUT', id });
     const result = await commands.replace(id, input, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    const { body, etag } = await rendered(result, req);
-    sendScim(res, 200, projectAttributes(body, projectionFrom(req), 'Group'), { ETag: etag });
+    send(req, res, 200, await afterWrite(result));
   });
 
   router.patch('/:id', async (req, res) => {
@@ -62,8 +113,7 @@ export function groupsRoutes({
       res.status(204).end();
       return;
     }
-    const { body, etag } = await rendered(result, req);
-    sendScim(res, 200, projectAttributes(body, projection, 'Group'), { ETag: etag });
+    send(req, res, 200, await afterWrite(result));
   });
 
   router.delete('/:id', async (req, res) => {

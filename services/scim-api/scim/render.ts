@@ -1,6 +1,5 @@
-import type { GroupState } from '../../../shared/domain/groups/state';
 import { ENTERPRISE_USER_URN } from '../../../shared/domain/users/attributes';
-import type { UserState } from '../../../shared/domain/users/state';
+import type { JsonDocument } from '../../../shared/domain/json';
 import { versionOf } from './responses';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -11,43 +10,71 @@ export type ScimResource = { readonly [key: string]: unknown };
 /** Where resources live, e.g. `https://scim.example.com/scim/v2`: meta.location and $ref use it. */
 export type BaseUrl = string;
 
-type ExistingUser = Extract<UserState, { status: 'Active' | 'Deactivated' }>;
-type ActiveGroup = Extract<GroupState, { status: 'Active' }>;
+/** A user as both the write side (aggregate state) and the read model can describe it. */
+export interface UserView {
+  readonly id: string;
+  readonly attributes: JsonDocument;
+  readonly active: boolean;
+  readonly revision: bigint;
+  readonly created: string;
+  readonly lastModified: string;
+  /** Direct group memberships; undefined when not known (rendered without `groups`). */
+  readonly groups?: readonly { readonly id: string; readonly displayName: string }[];
+}
 
-export function renderUser(state: ExistingUser, revision: bigint, baseUrl: BaseUrl): ScimResource {
-  const { userName, ...rest } = state.attributes;
+export interface GroupView {
+  readonly id: string;
+  readonly displayName: string;
+  readonly externalId?: string;
+  readonly revision: bigint;
+  readonly created: string;
+  readonly lastModified: string;
+  /** Undefined when not loaded (excludedAttributes=members). */
+  readonly members?: readonly { readonly id: string; readonly userName: string }[];
+}
+
+const byValue = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export function renderUser(user: UserView, baseUrl: BaseUrl): ScimResource {
+  const { userName, ...rest } = user.attributes;
+  const groups = user.groups && user.groups.length > 0 ? [...user.groups].sort(byValue) : undefined;
   return {
-    schemas: ENTERPRISE_USER_URN in state.attributes ? [USER_SCHEMA, ENTERPRISE_USER_URN] : [USER_SCHEMA],
-    id: state.userId,
+    schemas: ENTERPRISE_USER_URN in user.attributes ? [USER_SCHEMA, ENTERPRISE_USER_URN] : [USER_SCHEMA],
+    id: user.id,
     userName,
     ...rest,
-    active: state.status === 'Active',
+    active: user.active,
+    ...(groups ? { groups: groups.map((g) => ({ value: g.id, display: g.displayName, $ref: `${baseUrl}/Groups/${g.id}`, type: 'direct' })) } : {}),
     meta: {
       resourceType: 'User',
-      created: state.created,
-      lastModified: state.lastModified,
-      location: `${baseUrl}/Users/${state.userId}`,
-      version: versionOf(revision),
+      created: user.created,
+      lastModified: user.lastModified,
+      location: `${baseUrl}/Users/${user.id}`,
+      version: versionOf(user.revision),
     },
   };
 }
 
-/** Members as `{ value, display, $ref, type }`; a member whose user is gone is not shown. */
-export function renderGroup(state: ActiveGroup, revision: bigint, baseUrl: BaseUrl, userNames: ReadonlyMap<string, string>): ScimResource {
+/** Members as `{ value, display, $ref, type }`, ordered by value so every rendering agrees. */
+export function renderGroup(group: GroupView, baseUrl: BaseUrl): ScimResource {
   return {
     schemas: [GROUP_SCHEMA],
-    id: state.groupId,
-    displayName: state.displayName,
-    ...(state.externalId === undefined ? {} : { externalId: state.externalId }),
-    members: state.memberIds
-      .filter((id) => userNames.has(id))
-      .map((id) => ({ value: id, display: userNames.get(id), $ref: `${baseUrl}/Users/${id}`, type: 'User' })),
+    id: group.id,
+    displayName: group.displayName,
+    ...(group.externalId === undefined ? {} : { externalId: group.externalId }),
+    ...(group.members
+      ? {
+          members: [...group.members]
+            .sort(byValue)
+            .map((m) => ({ value: m.id, display: m.userName, $ref: `${baseUrl}/Users/${m.id}`, type: 'User' })),
+        }
+      : {}),
     meta: {
       resourceType: 'Group',
-      created: state.created,
-      lastModified: state.lastModified,
-      location: `${baseUrl}/Groups/${state.groupId}`,
-      version: versionOf(revision),
+      created: group.created,
+      lastModified: group.lastModified,
+      location: `${baseUrl}/Groups/${group.id}`,
+      version: versionOf(group.revision),
     },
   };
 }

@@ -2,9 +2,13 @@ import express, { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Clock } from '../../../shared/clock';
 import { scimErrors } from '../../../shared/scim/errors';
+import type { PagingRules } from '../read/list-request';
+import type { ReadYourWrites } from '../read/read-your-writes';
+import type { ScimQueries } from '../read/scim-queries';
 import type { GroupCommands } from '../write/group-commands';
 import type { UserCommands } from '../write/user-commands';
 import { scimAuthentication, type ScimTokenVerifier } from './authentication';
+import { discoveryRoutes } from './discovery-routes';
 import { scimErrorMiddleware } from './error-middleware';
 import { groupsRoutes } from './groups-routes';
 import { usersRoutes } from './users-routes';
@@ -12,21 +16,26 @@ import { usersRoutes } from './users-routes';
 export interface ScimRouterDependencies {
   readonly userCommands: UserCommands;
   readonly groupCommands: GroupCommands;
+  readonly queries: ScimQueries;
+  readonly readYourWrites: ReadYourWrites;
   readonly pool: Pool;
   readonly clock: Clock;
   readonly tokenVerifiers: readonly ScimTokenVerifier[];
   readonly maxBodyBytes: number;
   readonly maxPatchOperations: number;
+  readonly paging: PagingRules;
 }
 
 /** Everything under /scim/v2. Every response, including errors, is application/scim+json. */
 export function scimRouter(deps: ScimRouterDependencies): Router {
   const router = Router();
+  const { clock, queries, readYourWrites, paging, maxPatchOperations } = deps;
   router.use(scimAuthentication(deps.tokenVerifiers));
   // Entra and common tools send application/json as often as application/scim+json.
   router.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/scim+json', 'application/*+json'] }));
-  router.use('/Users', usersRoutes({ commands: deps.userCommands, clock: deps.clock, maxPatchOperations: deps.maxPatchOperations }));
-  router.use('/Groups', groupsRoutes({ commands: deps.groupCommands, clock: deps.clock, pool: deps.pool, maxPatchOperations: deps.maxPatchOperations }));
+  router.use(discoveryRoutes({ maxResults: paging.maxCount, maxOperations: maxPatchOperations, maxPayloadBytes: deps.maxBodyBytes }));
+  router.use('/Users', usersRoutes({ commands: deps.userCommands, queries, readYourWrites, clock, maxPatchOperations, paging }));
+  router.use('/Groups', groupsRoutes({ commands: deps.groupCommands, queries, readYourWrites, clock, pool: deps.pool, maxPatchOperations, paging }));
   router.use((req) => {
     throw scimErrors.notFound(`no SCIM endpoint at ${req.originalUrl.split('?')[0]}`);
   });

@@ -1,46 +1,98 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Clock } from '../../../shared/clock';
 import { scimErrors } from '../../../shared/scim/errors';
 import { parsePatchRequest } from '../../../shared/scim/patch/parse-patch-request';
 import { parseUserRequest } from '../../../shared/scim/resources/parse-user';
+import { parseListRequest, type PagingRules } from '../read/list-request';
+import type { ReadYourWrites } from '../read/read-your-writes';
+import type { ScimQueries } from '../read/scim-queries';
 import type { UserCommands, UserResult } from '../write/user-commands';
+import { projectAttributes, projectionFrom } from './attribute-projection';
 import { commandContext } from './command-context';
-import { renderUser } from './render';
+import { ifNoneMatchHits, sendListResponse } from './list-response';
+import { renderUser, type UserView } from './render';
 import { expectedRevisionFrom, sendScim, versionOf } from './responses';
 import { resourceId, scimBaseUrl } from './request';
 
-function rendered(result: UserResult, req: Request) {
-  const { state, revision } = result;
-  if ((state.status !== 'Active' && state.status !== 'Deactivated') || revision === null) {
-    throw new Error(`user write left state ${state.status}`);
-  }
-  return { body: renderUser(state, revision, scimBaseUrl(req)), etag: versionOf(revision) };
+export interface UsersRoutesDependencies {
+  readonly commands: UserCommands;
+  readonly queries: ScimQueries;
+  readonly readYourWrites: ReadYourWrites;
+  readonly clock: Clock;
+  readonly maxPatchOperations: number;
+  readonly paging: PagingRules;
 }
 
-export function usersRoutes({ commands, clock, maxPatchOperations }: { commands: UserCommands; clock: Clock; maxPatchOperations: number }): Router {
+export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatchOperations, paging }: UsersRoutesDependencies): Router {
   const router = Router();
+
+  /**
+   * A write answers with what a GET would return right after it: the read model once it holds
+   * the write. Should the read model lag past the bound, the aggregate's own state answers
+   * (the write did happen), without the derived `groups`.
+   */
+  async function afterWrite(result: UserResult): Promise<UserView> {
+    const { state, revision } = result;
+    if ((state.status !== 'Active' && state.status !== 'Deactivated') || revision === null) throw new Error(`user write left state ${state.status}`);
+    try {
+      await readYourWrites.wait();
+      const view = await queries.user(state.userId);
+      if (view && view.revision === revision) return view;
+    } catch {
+      // fall through to the aggregate's state
+    }
+    return { id: state.userId, attributes: state.attributes, active: state.status === 'Active', revision, created: state.created, lastModified: state.lastModified };
+  }
+
+  function send(req: Request, res: Response, status: number, view: UserView, headers: Record<string, string> = {}): void {
+    const body = renderUser(view, scimBaseUrl(req));
+    sendScim(res, status, projectAttributes(body, projectionFrom(req), 'User'), { ETag: versionOf(view.revision), ...headers });
+  }
+
+  async function list(req: Request, res: Response, source: Record<string, unknown>): Promise<void> {
+    const request = parseListRequest(source, paging);
+    await readYourWrites.wait();
+    const page = await queries.users(request);
+    sendListResponse(res, request, page.totalResults, page.items.map((u) => renderUser(u, scimBaseUrl(req))), 'User');
+  }
+
+  router.get('/', (req, res) => list(req, res, req.query as Record<string, unknown>));
+
+  // RFC 7644 §3.4.3: the same query as a body, so filters stay out of URLs and logs.
+  router.post('/.search', (req, res) => list(req, res, (req.body ?? {}) as Record<string, unknown>));
+
+  router.get('/:id', async (req, res) => {
+    const id = resourceId(req, 'User');
+    await readYourWrites.wait();
+    const view = await queries.user(id);
+    if (!view) throw scimErrors.notFound(`User ${id} not found`);
+    if (ifNoneMatchHits(req, versionOf(view.revision))) {
+      res.setHeader('ETag', versionOf(view.revision));
+      res.status(304).end();
+      return;
+    }
+    send(req, res, 200, view);
+  });
 
   router.post('/', async (req, res) => {
     const input = parseUserRequest(req.body, { method: 'POST' });
     const result = await commands.provision({ attributes: input.attributes, active: input.active ?? true }, commandContext(req, clock));
-    const { body, etag } = rendered(result, req);
-    sendScim(res, 201, body, { Location: String((body.meta as { location: string }).location), ETag: etag });
+    const view = await afterWrite(result);
+    send(req, res, 201, view, { Location: `${scimBaseUrl(req)}/Users/${view.id}` });
   });
 
   router.put('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
     const input = parseUserRequest(req.body, { method: 'PUT', id });
     const result = await commands.replace(id, input, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    const { body, etag } = rendered(result, req);
-    sendScim(res, 200, body, { ETag: etag });
+    send(req, res, 200, await afterWrite(result));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
     const operations = parsePatchRequest(req.body, 'User', { maxOperations: maxPatchOperations });
     const result = await commands.patch(id, operations, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    const { body, etag } = rendered(result, req);
-    sendScim(res, 200, body, { ETag: etag });
+    send(req, res, 200, await afterWrite(result));
   });
 
   router.delete('/:id', async (req, res) => {

@@ -34,6 +34,12 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
   private caughtUp = false;
   /** Listener version taken before the last short page was read; set while at the live end. */
   private seenAtEnd: number | undefined;
+  /**
+   * Set when a notified commit was not yet visible: an older transaction still in flight holds
+   * it back (any writing transaction on the server counts, and most send no notification when
+   * they end), so the log is read again after this short, growing delay instead of the poll interval.
+   */
+  private heldBackRetryMs: number | undefined;
   private ended = false;
   private readonly stop = new AbortController();
   /** The pull in flight: next() calls are served one at a time, and unsubscribe() waits for it. */
@@ -100,8 +106,10 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
 
   private async readMore(): Promise<void> {
     const { listener, pageSize, pollIntervalMs } = this.source;
+    let notified = false;
     if (this.seenAtEnd !== undefined) {
-      await listener.wait(this.seenAtEnd, pollIntervalMs, this.stop.signal);
+      await listener.wait(this.seenAtEnd, this.heldBackRetryMs ?? pollIntervalMs, this.stop.signal);
+      notified = listener.seen !== this.seenAtEnd;
       this.seenAtEnd = undefined;
       if (this.ended) return;
     }
@@ -109,6 +117,10 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     const seen = listener.seen;
     const rows = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
     if (this.ended) return;
+    if (rows.length > 0) this.heldBackRetryMs = undefined;
+    else if (notified || this.heldBackRetryMs !== undefined) {
+      this.heldBackRetryMs = Math.min(pollIntervalMs, (this.heldBackRetryMs ?? 1) * 2);
+    }
 
     let droppedSinceLastEvent = false;
     for (const row of rows) {

@@ -278,14 +278,17 @@ function removeListed(container: Node, attribute: AttributeDefinition, value: Js
     throw scimErrors.invalidValue(`${quote(label)}: each value to remove must be an object such as { "value": "..." }`);
   });
   const valueDefinition = findAttribute(attribute.subAttributes ?? [], 'value');
+  const listedIds = new Set(listed.map(memberId));
   const isListed = (element: unknown) =>
-    listed.some((item) => {
-      const wanted = readKey(item, 'value');
-      if (wanted !== undefined && valueDefinition !== undefined && isObject(element)) {
-        return sameScalar(readKey(element, 'value'), wanted, valueDefinition.caseExact);
-      }
-      return !isMembers(attribute) && jsonEqual(element, item);
-    });
+    isMembers(attribute)
+      ? memberId(element) !== undefined && listedIds.has(memberId(element))
+      : listed.some((item) => {
+          const wanted = readKey(item, 'value');
+          if (wanted !== undefined && valueDefinition !== undefined && isObject(element)) {
+            return sameScalar(readKey(element, 'value'), wanted, valueDefinition.caseExact);
+          }
+          return jsonEqual(element, item);
+        });
   const current = read(container, attribute);
   if (!Array.isArray(current)) return;
   setOrErase(container, attribute, current.filter((element) => !isListed(element)));
@@ -301,9 +304,18 @@ function assign(node: Node, definition: AttributeDefinition, value: JsonValue, m
     // An empty member is kept so that the roster check rejects it.
     const incoming = (value as JsonValue[]).map(stripNulls).filter((item) => isMembers(definition) || !isEmpty(item)) as unknown[];
     const result = mode === 'add' ? valuesOf(read(node, definition)) : [];
-    // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing.
+    // RFC 7644 §3.5.2.1: adding a value that is already there changes nothing. Members are told
+    // apart by id through a set: a roster change may list thousands of them.
+    const memberIds = isMembers(definition) ? new Set(result.map(memberId)) : undefined;
     for (const item of incoming) {
-      if (!result.some((existing) => sameElement(definition, existing, item))) result.push(item);
+      if (memberIds === undefined) {
+        if (!result.some((existing) => jsonEqual(existing, item))) result.push(item);
+        continue;
+      }
+      const id = memberId(item);
+      if (id !== undefined && memberIds.has(id)) continue;
+      if (id !== undefined) memberIds.add(id);
+      result.push(item);
     }
     enforceSinglePrimary(definition, result, new Set(incoming), label);
     return setOrErase(node, definition, result);
@@ -354,11 +366,10 @@ function enforceSinglePrimary(definition: AttributeDefinition, elements: unknown
   }
 }
 
-function sameElement(definition: AttributeDefinition, existing: unknown, incoming: unknown): boolean {
-  if (isMembers(definition) && isObject(existing) && isObject(incoming)) {
-    return sameScalar(readKey(existing, 'value'), readKey(incoming, 'value'), true);
-  }
-  return jsonEqual(existing, incoming);
+/** A member's identity: its `value` (case-exact), undefined when it has none. */
+function memberId(member: unknown): string | undefined {
+  const id = isObject(member) ? readKey(member, 'value') : undefined;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function sameScalar(a: unknown, b: unknown, caseExact: boolean): boolean {
