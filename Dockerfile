@@ -18,6 +18,8 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # Migrations are SQL read at start-up.
 COPY --from=build /app/shared/db/migrations shared/db/migrations
+# The settings page is static files served as they are.
+COPY --from=build /app/services/scim-api/admin-ui services/scim-api/admin-ui
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -18,6 +18,15 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The SCIM settings page's script runs in the browser (Node loads it only for its unit test).
+    files: ['services/scim-api/admin-ui/**/*.js'],
+    languageOptions: {
+      ecmaVersion: 2020,
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', fetch: 'readonly', HTMLElement: 'readonly', module: 'readonly' },
+    },
+  },
+  {
     // Scripts and tests may print: a skipped test must say why, a script reports progress.
     files: ['scripts/**', 'test/**', 'bench/**'],
     rules: { 'no-console': 'off' },

@@ -10,27 +10,41 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   export KAFKA_BROKERS=127.0.0.1:9092
 fi
 
-# A first SCIM token, so that provisioning works at once: made on the first run, kept in .run/
-# (git-ignored, readable only by its owner) so an identity provider configured with it keeps working.
-token_shown="(the SCIM_BOOTSTRAP_TOKEN you set)"
-if [ -z "${SCIM_BOOTSTRAP_TOKEN:-}" ]; then
-  mkdir -p .run
-  token_file=.run/scim-bootstrap-token
-  if [ ! -s "$token_file" ]; then
-    (umask 077; node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64url"))' > "$token_file")
+# Secrets for a local install, made on the first run and kept in .run/ (git-ignored, readable
+# only by its owner), so tokens handed to an identity provider keep working across restarts:
+# the server secret tokens are HMAC'd under, a first admin token, and a first SCIM token (which
+# also enables SCIM on a fresh install, so provisioning works at once).
+mkdir -p .run
+kept() {
+  local file=".run/$1"
+  if [ ! -s "$file" ]; then
+    (umask 077; node -e 'process.stdout.write(process.argv[1] + require("crypto").randomBytes(32).toString("base64url"))' "$2" > "$file")
   fi
-  SCIM_BOOTSTRAP_TOKEN="$(cat "$token_file")"
+  cat "$file"
+}
+export TOKEN_HMAC_SECRET="${TOKEN_HMAC_SECRET:-$(kept token-hmac-secret '')}"
+admin_shown="(the ADMIN_BOOTSTRAP_TOKEN you set)"
+if [ -z "${ADMIN_BOOTSTRAP_TOKEN:-}" ]; then
+  ADMIN_BOOTSTRAP_TOKEN="$(kept admin-token admin_)"
+  export ADMIN_BOOTSTRAP_TOKEN
+  admin_shown="$ADMIN_BOOTSTRAP_TOKEN"
+fi
+scim_shown="(the SCIM_BOOTSTRAP_TOKEN you set)"
+if [ -z "${SCIM_BOOTSTRAP_TOKEN:-}" ]; then
+  SCIM_BOOTSTRAP_TOKEN="$(kept scim-bootstrap-token scim_)"
   export SCIM_BOOTSTRAP_TOKEN
-  token_shown="$SCIM_BOOTSTRAP_TOKEN"
+  scim_shown="$SCIM_BOOTSTRAP_TOKEN"
 fi
 
 port="${PORT:-8080}"
 cat <<MSG
 
-  SCIM endpoint:  http://127.0.0.1:${port}/scim/v2
-  SCIM token:     ${token_shown}
-  try:            curl -s -H "Authorization: Bearer <token>" -H 'Content-Type: application/scim+json' \\
-                    -d '{"userName":"jdoe@example.com","emails":[{"value":"jdoe@example.com"}]}' http://127.0.0.1:${port}/scim/v2/Users
+  SCIM endpoint:   http://127.0.0.1:${port}/scim/v2
+  SCIM token:      ${scim_shown}
+  Settings page:   http://127.0.0.1:${port}/admin/scim
+  Admin token:     ${admin_shown}
+  try:             curl -s -H "Authorization: Bearer <SCIM token>" -H 'Content-Type: application/scim+json' \\
+                     -d '{"userName":"jdoe@example.com","emails":[{"value":"jdoe@example.com"}]}' http://127.0.0.1:${port}/scim/v2/Users
 
 MSG
 

@@ -11,11 +11,15 @@ export interface AppDependencies {
   readonly readyTimeoutMs: number;
   readonly metrics?: HttpMetrics;
   readonly scim?: Router;
+  /** /api/v2/admin */
+  readonly admin?: Router;
+  /** The SCIM settings page at /admin/scim. */
+  readonly adminUi?: Router;
   /** Fixes meta.location and $ref when the service sits behind a proxy that rewrites the host. */
   readonly scimBaseUrl?: string;
 }
 
-export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttpMetrics(), scim, scimBaseUrl }: AppDependencies): Express {
+export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttpMetrics(), scim, admin, adminUi, scimBaseUrl }: AppDependencies): Express {
   const app = express();
   if (scimBaseUrl) app.set('scimBaseUrl', scimBaseUrl.replace(/\/+$/, ''));
   app.disable('x-powered-by');
@@ -35,6 +39,8 @@ export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttp
   app.use(healthRouter({ checks: readiness, timeoutMs: readyTimeoutMs }));
   app.get('/metrics', metrics.handler);
   if (scim) app.use('/scim/v2', scim);
+  if (admin) app.use('/api/v2/admin', admin);
+  if (adminUi) app.use(adminUi);
 
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: 'not found', path: req.path });

@@ -5,18 +5,31 @@ import type { Clock } from '../../shared/clock';
 import { createCommandDependencies } from '../../shared/commands/handle-command';
 import { createStreamWriter, type StreamWriter } from '../../shared/commands/stream-writer';
 import type { Config } from '../../shared/config';
+import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
+import { findGroupDisplayName } from '../../shared/uniqueness/directory';
+import { activityRoutes } from './admin/activity-routes';
+import { adminRouter } from './admin/admin-router';
+import { createScimCleanup } from './admin/scim-cleanup';
+import { createSettingsCommands } from './admin/settings-commands';
+import { settingsRoutes } from './admin/settings-routes';
+import { createTeamCommands } from './admin/team-commands';
+import { teamsRoutes } from './admin/teams-routes';
+import { scimGroupsRoutes } from './admin/scim-groups-routes';
+import { tokensRoutes } from './admin/tokens-routes';
+import { adminUiRoutes } from './admin-ui/admin-ui-routes';
 import { createApp } from './app';
 import type { ReadinessCheck } from './http/health';
 import { createHttpMetrics } from './http/metrics';
 import { ReadYourWrites, type CheckpointStream } from './read/read-your-writes';
 import { createScimQueries } from './read/scim-queries';
-import { bootstrapTokenVerifier } from './scim/authentication';
+import { createTeamQueries } from './read/team-queries';
 import { scimRouter } from './scim/scim-router';
+import { createScimTokens } from './tokens/scim-tokens';
+import { adminTokenVerifier, scimTokenVerifier, seedAdminToken } from './tokens/verifiers';
 import { createGroupCommands } from './write/group-commands';
 import { createUserCommands } from './write/user-commands';
-
 
 export interface ScimApiParts {
   readonly config: Config;
@@ -33,12 +46,27 @@ export interface ScimApiParts {
   readonly writer?: StreamWriter;
 }
 
+export interface ScimApi {
+  readonly app: Express;
+  /**
+   * Seeds the bootstrap tokens, creates the owners team, enables SCIM on a fresh install when
+   * SCIM_BOOTSTRAP_TOKEN is set, and finishes a disable that a crash cut short.
+   */
+  initialise(): Promise<void>;
+}
+
+const systemContext = (clock: Clock, what: string): CommandContext => {
+  const id = `${what}-${clock.now().getTime()}`;
+  return { commandId: id, requestId: id, correlationId: id, actor: { kind: 'system', id: what }, source: {}, now: clock.now().toISOString() };
+};
+
 /** The SCIM API's object graph over infrastructure the caller owns (the process, or a test). */
-export function composeScimApi({ config, pool, eventStore, log, clock, checkpoints, readiness = [], writer, onReadYourWritesWait }: ScimApiParts): Express {
+export function composeScimApi(parts: ScimApiParts): ScimApi {
+  const { config, pool, eventStore, log, clock, checkpoints, readiness = [], writer, onReadYourWritesWait } = parts;
   const metrics = createHttpMetrics();
   const rywWait = new Histogram({
     name: 'scim_read_your_writes_wait_seconds',
-    help: 'How long reads waited for the read model to reach this instance\'s last write',
+    help: "How long reads waited for the read model to reach this instance's last write",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
@@ -47,24 +75,91 @@ export function composeScimApi({ config, pool, eventStore, log, clock, checkpoin
     onReadYourWritesWait?.(seconds);
   });
   const deps = createCommandDependencies(eventStore, writer ?? createStreamWriter(pool, eventStore), (position) => readYourWrites.acknowledge(position));
+  const secret = config.TOKEN_HMAC_SECRET;
+
+  const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
+  const tokens = createScimTokens({ deps, pool, secret, clock });
+  const users = createUserCommands({ deps, pool });
+  // Settings need the cleanup, the cleanup needs the group commands, and those clear the
+  // site-admin setting when its group goes: the late binding below closes that loop.
+  const late: { settings?: ReturnType<typeof createSettingsCommands> } = {};
+  const groups = createGroupCommands({
+    deps,
+    pool,
+    rules: { maxMembers: config.SCIM_MAX_GROUP_MEMBERS },
+    async onDeleted(groupId, context) {
+      await teams.detachGroupFromTeams(groupId, context, 'group-deleted');
+      const settings = await late.settings!.state();
+      // scim-behaviour.md: deleting the site-admin group clears the setting; existing grants stay.
+      if (settings.siteAdminGroupId === groupId) await late.settings!.setSiteAdminGroup(null, context);
+    },
+  });
+  const cleanup = createScimCleanup({
+    pool,
+    users,
+    groups,
+    tokens,
+    detachGroupFromTeams: (groupId, context, reason) => teams.detachGroupFromTeams(groupId, context, reason),
+    log: log.child({ component: 'scim-cleanup' }),
+  });
+  const settings = createSettingsCommands({ deps, pool, cleanup, log: log.child({ component: 'settings' }) });
+  late.settings = settings;
+
+  const queries = createScimQueries(pool);
+  const teamQueries = createTeamQueries(pool);
   const scim = scimRouter({
-    userCommands: createUserCommands({ deps, pool }),
-    groupCommands: createGroupCommands({ deps, pool, rules: { maxMembers: config.SCIM_MAX_GROUP_MEMBERS } }),
-    queries: createScimQueries(pool),
+    userCommands: users,
+    groupCommands: groups,
+    queries,
     readYourWrites,
     pool,
     clock,
-    tokenVerifiers: [bootstrapTokenVerifier(config.SCIM_BOOTSTRAP_TOKEN)],
+    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }) })],
     maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },
+    status: async () => (await settings.state()).status,
+    rateLimitPerSecond: config.SCIM_RATE_LIMIT_PER_SECOND,
   });
-  return createApp({
+  const admin = adminRouter({
+    adminTokenVerifiers: [adminTokenVerifier({ pool, secret })],
+    maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
+    routes: {
+      '/scim-settings': settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) }),
+      '/scim-tokens': tokensRoutes({ tokens, clock }),
+      '/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites }),
+      '/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites, clock }),
+      '/scim-activity': activityRoutes({ pool, readYourWrites }),
+    },
+  });
+  const app = createApp({
     log,
     scim,
+    admin,
+    adminUi: adminUiRoutes(),
     metrics,
     readiness,
     readyTimeoutMs: config.READY_TIMEOUT_MS,
     ...(config.SCIM_BASE_URL ? { scimBaseUrl: config.SCIM_BASE_URL } : {}),
   });
+
+  async function initialise(): Promise<void> {
+    const context = systemContext(clock, 'start-up');
+    if (config.ADMIN_BOOTSTRAP_TOKEN) await seedAdminToken(pool, secret, config.ADMIN_BOOTSTRAP_TOKEN);
+    await teams.ensureOwnersTeam(context);
+    const state = await settings.state();
+    if (config.SCIM_BOOTSTRAP_TOKEN) {
+      if (!(await tokens.exists(config.SCIM_BOOTSTRAP_TOKEN))) {
+        await tokens.create({ description: 'SCIM_BOOTSTRAP_TOKEN' }, context, config.SCIM_BOOTSTRAP_TOKEN);
+        log.info('SCIM_BOOTSTRAP_TOKEN seeded as a SCIM token (expires in 365 days)');
+      }
+      if (!state.initialised) await settings.enable(context);
+    }
+    if (state.status === 'disabled' && state.initialised && (await cleanup.pending())) {
+      log.warn('SCIM is disabled but some of its data remains (a disable was cut short): removing it');
+      await cleanup(context);
+    }
+  }
+
+  return { app, initialise };
 }

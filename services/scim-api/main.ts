@@ -29,7 +29,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   // Readiness asks once and answers: a retrying client would keep reconnecting after the probe.
   const readinessKafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-readiness`, retry: { retries: 0 } });
 
-  if (!config.SCIM_BOOTSTRAP_TOKEN) log.warn('SCIM_BOOTSTRAP_TOKEN is not set: no token can call /scim/v2');
+  if (!config.ADMIN_BOOTSTRAP_TOKEN) log.warn('ADMIN_BOOTSTRAP_TOKEN is not set: only existing administrator tokens can use /api/v2/admin');
   // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
   // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
   const projection = config.RUN_PROJECTIONS
@@ -37,7 +37,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     : undefined;
   // The read model's tables exist once the first catch-up is done; reads need them.
   if (projection) await firstValueFrom(projection.caughtUp$.pipe(filter(Boolean)));
-  const app = composeScimApi({
+  const { app, initialise } = composeScimApi({
     checkpoints: projection ? projection.checkpoint$ : polledCheckpoints(pool, scimProjection.name),
     config,
     pool,
@@ -61,6 +61,8 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
             (err: unknown) => log.error({ err }, 'unique key reconciliation failed'),
           );
         }, 30_000);
+
+  await initialise();
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));

@@ -6,7 +6,7 @@ import type { DomainEvent } from '../domain/metadata';
 import { scimErrors } from '../scim/errors';
 import { keyChange, type KeyOwner, type UniqueKey } from '../uniqueness/keys';
 import { KeyedLock } from './keyed-lock';
-import type { StreamWriter } from './stream-writer';
+import type { SideEffects, StreamWriter } from './stream-writer';
 
 export interface Decider<State, Command, Event> {
   decide(command: Command, state: State): Event[];
@@ -31,6 +31,8 @@ export interface HandleOptions<State, Event = unknown> {
   readonly owner?: KeyOwner;
   /** Checks against other aggregates (e.g. members exist) before anything is written. */
   readonly validate?: (newEvents: readonly Event[], before: State, after: State) => Promise<void>;
+  /** Write-side rows that go with the append (see SideEffects). */
+  readonly effects?: SideEffects;
   /** Bounded retries when another writer appended first. */
   readonly maxAttempts?: number;
 }
@@ -95,7 +97,7 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
         ? keyChange(options.owner, options.keysOf(state), options.keysOf(after))
         : { owner: options.owner ?? { stream: streamId, id: streamId }, claim: [], release: [] };
     try {
-      const result = await deps.writer.append(streamId, newEvents.map(toAppend), revision ?? 'no_stream', keys);
+      const result = await deps.writer.append(streamId, newEvents.map(toAppend), revision ?? 'no_stream', keys, options.effects);
       deps.onAppended?.(result.position);
       return { state: after, revision: result.nextExpectedRevision, newEvents, position: result.position };
     } catch (error) {

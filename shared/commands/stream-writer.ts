@@ -1,13 +1,29 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '../db/pool';
 import type { AppendResult, EventStore, EventToAppend, ExpectedRevision } from '../eventstore/port';
 import type { PostgresEventStore } from '../eventstore/postgres/postgres-event-store';
 import { isEmptyChange, type KeyChange } from '../uniqueness/keys';
 import { claimKeys, releaseKeys, setKeyState } from '../uniqueness/unique-key-table';
 
+/**
+ * Write-side rows that go with an append. With the Postgres store both run in the append's
+ * transaction; otherwise `before` runs before the append (for changes that are safe to make
+ * early, like a revocation) and `after` once the append succeeded (like a new token's row).
+ */
+export interface SideEffects {
+  readonly before?: (client: PoolClient) => Promise<void>;
+  readonly after?: (client: PoolClient) => Promise<void>;
+}
+
 /** Appends a decision's events together with the unique keys it claims and releases. */
 export interface StreamWriter {
-  append(streamId: string, events: readonly EventToAppend[], expectedRevision: ExpectedRevision, keys: KeyChange): Promise<AppendResult>;
+  append(
+    streamId: string,
+    events: readonly EventToAppend[],
+    expectedRevision: ExpectedRevision,
+    keys: KeyChange,
+    effects?: SideEffects,
+  ): Promise<AppendResult>;
 }
 
 /**
@@ -15,12 +31,15 @@ export interface StreamWriter {
  */
 export function createTransactionalWriter(pool: Pool, store: PostgresEventStore): StreamWriter {
   return {
-    append(streamId, events, expectedRevision, keys) {
-      if (isEmptyChange(keys)) return store.appendToStream(streamId, events, { expectedRevision });
+    append(streamId, events, expectedRevision, keys, effects = {}) {
+      if (isEmptyChange(keys) && !effects.before && !effects.after) return store.appendToStream(streamId, events, { expectedRevision });
       return inTransaction(pool, async (client) => {
         await claimKeys(client, keys.owner, keys.claim, 'confirmed');
         await releaseKeys(client, keys.owner, keys.release);
-        return store.appendToStreamInTransaction(client, streamId, events, { expectedRevision });
+        await effects.before?.(client);
+        const result = await store.appendToStreamInTransaction(client, streamId, events, { expectedRevision });
+        await effects.after?.(client);
+        return result;
       });
     },
   };
@@ -33,13 +52,15 @@ export function createTransactionalWriter(pool: Pool, store: PostgresEventStore)
  */
 export function createTwoPhaseWriter(pool: Pool, store: EventStore): StreamWriter {
   return {
-    async append(streamId, events, expectedRevision, keys) {
-      if (isEmptyChange(keys)) return store.appendToStream(streamId, events, { expectedRevision });
+    async append(streamId, events, expectedRevision, keys, effects = {}) {
       const { owner, claim, release } = keys;
-      await inTransaction(pool, async (client) => {
-        await claimKeys(client, owner, claim, 'pending');
-        await setKeyState(client, owner, release, 'releasing');
-      });
+      if (!isEmptyChange(keys) || effects.before) {
+        await inTransaction(pool, async (client) => {
+          await claimKeys(client, owner, claim, 'pending');
+          await setKeyState(client, owner, release, 'releasing');
+          await effects.before?.(client);
+        });
+      }
       let result: AppendResult;
       try {
         result = await store.appendToStream(streamId, events, { expectedRevision });
@@ -50,10 +71,13 @@ export function createTwoPhaseWriter(pool: Pool, store: EventStore): StreamWrite
         });
         throw error;
       }
-      await inTransaction(pool, async (client) => {
-        await setKeyState(client, owner, claim, 'confirmed');
-        await releaseKeys(client, owner, release);
-      });
+      if (!isEmptyChange(keys) || effects.after) {
+        await inTransaction(pool, async (client) => {
+          await setKeyState(client, owner, claim, 'confirmed');
+          await releaseKeys(client, owner, release);
+          await effects.after?.(client);
+        });
+      }
       return result;
     },
   };

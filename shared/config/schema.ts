@@ -36,13 +36,22 @@ export const configSchema = z
     KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('scim.events.v1'),
     KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
     READY_TIMEOUT_MS: positiveInt.default(2000),
-    /** Accepted as a SCIM bearer token when set; at least 32 characters so it cannot be guessed. */
+    /**
+     * Seeds one SCIM token at start (kept as an HMAC, expiring like any other); on a fresh install
+     * it also enables SCIM. At least 32 characters so it cannot be guessed.
+     */
     SCIM_BOOTSTRAP_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** Seeds the first administrator token for /api/v2/admin. */
+    ADMIN_BOOTSTRAP_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    /** The server secret tokens are HMAC-SHA512'd under; changing it invalidates every token. */
+    TOKEN_HMAC_SECRET: z.string({ error: 'required: the server secret tokens are stored under (32+ characters)' }).min(32, 'must be at least 32 characters'),
+    SCIM_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
     /** The public /scim/v2 URL (behind a proxy); else taken from each request's Host. */
     SCIM_BASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
     SCIM_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
     SCIM_MAX_PATCH_OPERATIONS: positiveInt.default(100),
     SCIM_MAX_GROUP_MEMBERS: positiveInt.default(1000),
+    SCIM_MAX_TEAMS_PER_GROUP: positiveInt.default(10_000),
     SCIM_DEFAULT_PAGE_SIZE: positiveInt.default(100),
     SCIM_MAX_PAGE_SIZE: positiveInt.default(200),
     /** How long a read waits for the read model to reach this instance's last write before 503. */

@@ -1,6 +1,6 @@
 /** Who caused a change: never a secret, only an id that the audit trail can resolve. */
 export interface Actor {
-  readonly kind: 'scim-token' | 'admin' | 'bootstrap-token' | 'system' | 'import';
+  readonly kind: 'scim-token' | 'admin' | 'system' | 'import';
   readonly id: string;
 }
 

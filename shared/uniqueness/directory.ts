@@ -25,3 +25,12 @@ export async function findLinkableAccount(pool: Pool, email: string): Promise<st
   );
   return rows[0]?.owner_id;
 }
+
+/** The current displayName of a live group, from its uniqueness key. */
+export async function findGroupDisplayName(pool: Pool, groupId: string): Promise<string | null> {
+  const { rows } = await pool.query<{ value: string }>(
+    `SELECT value FROM unique_keys WHERE scope = 'group.displayName' AND owner_id = $1 AND state <> 'pending'`,
+    [groupId],
+  );
+  return rows[0]?.value ?? null;
+}

@@ -13,9 +13,14 @@ export type UniqueScope =
   | 'group.displayName'
   | 'group.externalId'
   | 'account.email'
-  | 'account.link';
+  | 'account.link'
+  | 'team.name'
+  /** key: the team id; value: the SCIM group it links to (so a group's teams can be found and counted). */
+  | 'team.link'
+  /** key: the HMAC of a SCIM token's value, so a seeded token is created once. */
+  | 'scim-token.hmac';
 
-const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'group.displayName', 'account.email']);
+const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'group.displayName', 'account.email', 'team.name']);
 
 export function uniqueKey(scope: UniqueScope, value: string): UniqueKey {
   const normalised = value.normalize('NFC');
@@ -58,6 +63,9 @@ const SCOPE_NAMES: Record<UniqueScope, string> = {
   'group.externalId': 'externalId',
   'account.email': 'email',
   'account.link': 'account link',
+  'team.name': 'team name',
+  'team.link': 'team link',
+  'scim-token.hmac': 'token',
 };
 
 export function describeKey(key: UniqueKey): string {

@@ -43,7 +43,7 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
       expect(events).toHaveLength(1);
       expect(events[0]!.type).toBe('UserProvisioned');
       expect(events[0]!.data).toMatchObject({ userId: body.id, active: true, linkedExistingAccount: false, attributes: { userName: 'Alice@Example.com' } });
-      expect(events[0]!.metadata).toMatchObject({ actor: { kind: 'bootstrap-token', id: 'bootstrap' }, requestId: expect.any(String), causationId: expect.any(String), occurredAt: expect.any(String) });
+      expect(events[0]!.metadata).toMatchObject({ actor: { kind: 'scim-token', id: expect.stringMatching(/^st-/) }, requestId: expect.any(String), causationId: expect.any(String), occurredAt: expect.any(String) });
     });
 
     it('accepts application/json as well as application/scim+json', async () => {

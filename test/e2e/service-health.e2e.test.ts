@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 const log = createLogger({ level: 'silent' });
 
 async function startService(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<void> }> {
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', READY_TIMEOUT_MS: '3000', ...env });
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', READY_TIMEOUT_MS: '3000', TOKEN_HMAC_SECRET: 'health-test-hmac-secret-0123456789abcdef', ...env });
   const { server, stop } = await start(config, log);
   const address = (server as Server).address();
   if (!address || typeof address === 'string') throw new Error('no port');

@@ -6,18 +6,23 @@ import { createTwoPhaseWriter } from '../../shared/commands/stream-writer';
 import { loadConfig } from '../../shared/config';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import { createPostgresEventStore, type PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
-import { createLogger } from '../../shared/logging/logger';
+import pino from 'pino';
+import { REDACTED_PATHS, createLogger } from '../../shared/logging/logger';
 import { composeScimApi } from '../../services/scim-api/compose';
 import { startProjection } from '../../projections/runtime/runner';
 import { scimProjection } from '../../projections/scim/projection';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export const SCIM_TOKEN = 'test-bootstrap-token-0123456789abcdef-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789ab';
+export const TOKEN_HMAC_SECRET = 'test-hmac-secret-0123456789abcdef-0123456789';
 
 export interface ScimApiUnderTest {
   readonly app: Express;
   readonly db: TestDatabase;
   readonly store: PostgresEventStore;
+  /** An authenticated admin request; `path` is relative to /api/v2/admin. */
+  admin(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown, token?: string): request.Test;
   /** An authenticated SCIM request; `path` is relative to /scim/v2. */
   scim(method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string, body?: unknown, headers?: Record<string, string>): request.Test;
   /** Every event in the store, in global order. */
@@ -31,16 +36,29 @@ export interface StartOptions {
   readonly writer?: 'default' | 'two-phase';
   /** Share another instance's database: a second API process over the same store. */
   readonly db?: TestDatabase;
+  /** Log level and destination, for tests that read the service's log lines. */
+  readonly logLevel?: string;
+  readonly logDestination?: NodeJS.WritableStream;
 }
 
 export async function startScimApi(label: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ScimApiUnderTest> {
   const db = options.db ?? (await createTestDatabase(label));
   const store = createPostgresEventStore({ pool: db.pool });
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const config = loadConfig({ DATABASE_URL: db.url, SCIM_BOOTSTRAP_TOKEN: SCIM_TOKEN, SCIM_BASE_URL: 'https://scim.test/scim/v2', ...env });
+  const level = options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
+  const log = options.logDestination ? pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination) : createLogger({ level });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    SCIM_BOOTSTRAP_TOKEN: SCIM_TOKEN,
+    ADMIN_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+    TOKEN_HMAC_SECRET,
+    SCIM_BASE_URL: 'https://scim.test/scim/v2',
+    // The platform's 10 per second would throttle the suites; the limit has its own test.
+    SCIM_RATE_LIMIT_PER_SECOND: '1000000',
+    ...env,
+  });
   const runner = startProjection({ pool: db.pool, store, projection: scimProjection, log });
   await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
-  const app = composeScimApi({
+  const { app, initialise } = composeScimApi({
     config,
     checkpoints: runner.checkpoint$,
     pool: db.pool,
@@ -49,10 +67,16 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     clock: options.clock ?? { now: () => new Date() },
     ...(options.writer === 'two-phase' ? { writer: createTwoPhaseWriter(db.pool, store) } : {}),
   });
+  await initialise();
   return {
     app,
     db,
     store,
+    admin(method, path, body, token = ADMIN_TOKEN) {
+      let test = request(app)[method](`/api/v2/admin${path}`).set('Authorization', `Bearer ${token}`);
+      if (body !== undefined) test = test.set('Content-Type', 'application/vnd.api+json').send(JSON.stringify(body));
+      return test;
+    },
     scim(method, path, body, headers = {}) {
       let test = request(app)[method](`/scim/v2${path}`).set('Authorization', `Bearer ${SCIM_TOKEN}`);
       for (const [name, value] of Object.entries(headers)) test = test.set(name, value);

@@ -1,15 +1,35 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { readCheckpoint } from '../../projections/runtime/checkpoints';
 import { rebuildProjection } from '../../projections/runtime/rebuild';
 import { scimProjection } from '../../projections/scim/projection';
 import { SCIM_READ_SCHEMA } from '../../projections/scim/tables';
+import { createTeamCommands } from '../../services/scim-api/admin/team-commands';
+import { createCommandDependencies, handleCommand } from '../../shared/commands/handle-command';
+import { createStreamWriter } from '../../shared/commands/stream-writer';
 import { inTransaction } from '../../shared/db/pool';
+import type { CommandContext } from '../../shared/domain/metadata';
+import { SETTINGS_STREAM, settingsDecider, type SettingsCommand } from '../../shared/domain/settings/settings';
+import { createTokenDecider, tokenStreamId } from '../../shared/domain/tokens/token';
 import type { RecordedEvent } from '../../shared/eventstore/port';
+import { comparePositions } from '../../shared/eventstore/position';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
-const TABLES = ['users', 'groups', 'group_members', 'accounts'] as const;
+const TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
+
+const admin: CommandContext = {
+  commandId: 'projection-spec',
+  requestId: 'projection-spec',
+  correlationId: 'projection-spec',
+  actor: { kind: 'admin', id: 'at-spec' },
+  source: {},
+  now: new Date().toISOString(),
+};
 
 describe('the SCIM projection', () => {
   let api: ScimApiUnderTest;
   let events: RecordedEvent[];
+  let teamIds: { a: string; b: string; c: string };
+  let userIds: string[];
 
   beforeAll(async () => {
     api = await startScimApi('scim_projection');
@@ -28,7 +48,48 @@ describe('the SCIM projection', () => {
     await api.scim('patch', `/Groups/${g2}`, patchOp({ op: 'replace', path: 'members', value: [{ value: ids[6] }, { value: ids[2] }] }));
     await api.scim('delete', `/Users/${ids[2]}`);
     await api.scim('delete', `/Groups/${g1}`);
-    events = await api.allEvents();
+
+    // Teams, links, pauses, the site-admin group and tokens: the admin side of the read model.
+    const deps = createCommandDependencies(api.store, createStreamWriter(api.db.pool, api.store));
+    const teams = createTeamCommands({ deps, pool: api.db.pool });
+    const settings = (command: SettingsCommand) => handleCommand(deps, SETTINGS_STREAM, settingsDecider, command);
+    const member = (value: string | undefined) => ({ value: value! });
+    const g3 = (await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'G3', members: [ids[3], ids[4], ids[5]].map(member) })).body.id;
+    const g4 = (await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA], displayName: 'G4', members: [ids[6], ids[7]].map(member) })).body.id;
+    const robot = { id: '0b0b0b0b-0000-4000-8000-000000000001', name: 'ci-robot' };
+    const tA = (await teams.create({ name: 'A', serviceAccounts: [robot] }, admin)).state as { teamId: string };
+    const tB = (await teams.create({ name: 'B' }, admin)).state as { teamId: string };
+    const tC = (await teams.create({ name: 'C' }, admin)).state as { teamId: string };
+    await teams.link(tA.teamId, g3, admin);
+    await teams.link(tB.teamId, g3, admin);
+    await teams.pause(tB.teamId, admin);
+    await teams.link(tC.teamId, g4, admin);
+    await api.scim('patch', `/Users/${ids[3]}`, patchOp({ op: 'replace', path: 'active', value: false }));
+    await api.scim('patch', `/Groups/${g3}`, patchOp({ op: 'add', path: 'members', value: [member(ids[0])] }));
+    await teams.resume(tB.teamId, admin);
+    await teams.unlink(tC.teamId, admin);
+    await settings({ type: 'SetSiteAdminGroup', data: { groupId: g4 }, context: admin });
+    await api.scim('patch', `/Users/${ids[7]}`, patchOp({ op: 'replace', path: 'active', value: false }));
+    await api.scim('patch', `/Users/${ids[7]}`, patchOp({ op: 'replace', path: 'active', value: true }));
+    await settings({ type: 'SetSiteAdminGroup', data: { groupId: g3 }, context: admin });
+    await api.scim('patch', `/Groups/${g3}`, patchOp({ op: 'remove', path: `members[value eq "${ids[4]}"]` }));
+    await api.scim('put', `/Groups/${g3}`, { schemas: [GROUP_SCHEMA], displayName: 'G3', members: [ids[0], ids[3], ids[5], ids[6]].map(member) });
+    await settings({ type: 'SetSiteAdminGroup', data: { groupId: null }, context: admin });
+    await teams.link(tC.teamId, g4, admin);
+    await api.scim('delete', `/Groups/${g4}`);
+    await teams.detachGroupFromTeams(g4, admin, 'group-deleted');
+    await settings({ type: 'PauseScim', context: admin });
+    await settings({ type: 'ResumeScim', context: admin });
+    await settings({ type: 'SetSiteAdminGroup', data: { groupId: g2 }, context: admin });
+    await settings({ type: 'DisableScim', context: admin });
+    await settings({ type: 'EnableScim', context: admin });
+    const tokens = createTokenDecider();
+    const tokenId = 'st-projection-spec';
+    await handleCommand(deps, tokenStreamId(tokenId), tokens, { type: 'CreateScimToken', data: { tokenId, description: 'Entra ID', expiresAt: inDays(90) }, context: admin });
+    await handleCommand(deps, tokenStreamId(tokenId), tokens, { type: 'RevokeScimToken', data: { tokenId, reason: 'revoked' }, context: admin });
+    teamIds = { a: tA.teamId, b: tB.teamId, c: tC.teamId };
+    userIds = ids;
+    events = await settled(api);
   }, 60_000);
 
   afterAll(async () => {
@@ -57,6 +118,9 @@ describe('the SCIM projection', () => {
       new Set([
         'UserProvisioned', 'UserDeactivated', 'UserReactivated', 'UserAttributesChanged', 'UserDeleted',
         'GroupCreated', 'GroupMembersAdded', 'GroupMembersRemoved', 'GroupRenamed', 'GroupExternalIdChanged', 'GroupMembersReplaced', 'GroupDeleted',
+        'TeamCreated', 'TeamLinkedToScimGroup', 'TeamUnlinkedFromScimGroup', 'TeamLinkPaused', 'TeamLinkResumed',
+        'ScimEnabled', 'ScimPaused', 'ScimResumed', 'ScimDisabled', 'SiteAdminGroupSet', 'SiteAdminGroupCleared',
+        'ScimTokenCreated', 'ScimTokenRevoked',
       ]),
     );
   });
@@ -69,8 +133,32 @@ describe('the SCIM projection', () => {
     expect(await dump('each_twice')).toEqual(once);
     expect(await dump('history_twice')).toEqual(once);
     expect(once.users).toHaveLength(8);
-    // G2 kept two members, one of whom was deleted (and so left every group).
-    expect(once.group_members).toHaveLength(1);
+    // G2 kept two members, one of whom was deleted (and so left every group); G3 has four.
+    expect(once.group_members).toHaveLength(5);
+    expect(once.activity).toHaveLength(events.length);
+  });
+
+  it('ends with the members, grants and settings the rules give', async () => {
+    const { rows: members } = await api.db.pool.query<{ team_id: string; account_id: string; kind: string }>(
+      `SELECT team_id, account_id, kind FROM "${SCIM_READ_SCHEMA}".team_members ORDER BY team_id, account_id`,
+    );
+    const account = async (userId: string) =>
+      (await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${SCIM_READ_SCHEMA}".users WHERE id = $1`, [userId])).rows[0]!.account_id;
+    const of = (teamId: string) => members.filter((m) => m.team_id === teamId).map((m) => m.account_id).sort();
+    const accounts = async (...indexes: number[]) => (await Promise.all(indexes.map((i) => account(userIds[i]!)))).sort();
+    // G3 is 0, 3 (deactivated), 5, 6: the followers A and B have the active ones, A its robot too.
+    expect(of(teamIds.a)).toEqual([...(await accounts(0, 5, 6)), '0b0b0b0b-0000-4000-8000-000000000001'].sort());
+    expect(of(teamIds.b)).toEqual(await accounts(0, 5, 6));
+    // C was detached from the deleted G4 and kept its members (6 and 7).
+    expect(of(teamIds.c)).toEqual(await accounts(6, 7));
+    const { rows: teams } = await api.db.pool.query(`SELECT id, scim_group_id, link_paused FROM "${SCIM_READ_SCHEMA}".teams WHERE id = $1`, [teamIds.c]);
+    expect(teams).toEqual([{ id: teamIds.c, scim_group_id: null, link_paused: false }]);
+    // G3's grants (0, 5, 6 after 4 left) stayed through the clear; setting G2 (6) revoked the others;
+    // disabling SCIM revoked nobody.
+    const { rows: admins } = await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${SCIM_READ_SCHEMA}".site_admins ORDER BY 1`);
+    expect(admins.map((r) => r.account_id)).toEqual(await accounts(6));
+    const { rows: settings } = await api.db.pool.query(`SELECT status, site_admin_group_id FROM "${SCIM_READ_SCHEMA}".settings`);
+    expect(settings).toEqual([{ status: 'enabled', site_admin_group_id: null }]);
   });
 
   it('equals the live read model, row for row', async () => {
@@ -110,3 +198,22 @@ describe('the SCIM projection', () => {
     expect(after.size).toBe(55);
   });
 });
+
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 24 * 60 * 60 * 1000).toISOString();
+}
+
+/**
+ * Every event appended, once all are visible to readers (an append is hidden while an older
+ * transaction, such as a projection batch, is open), and once the live read model holds them.
+ */
+async function settled(api: ScimApiUnderTest): Promise<RecordedEvent[]> {
+  for (;;) {
+    const { rows } = await api.db.pool.query<{ count: string }>('SELECT count(*)::text AS count FROM events');
+    const events = await api.allEvents();
+    const last = events.at(-1)?.position;
+    const checkpoint = await readCheckpoint(api.db.pool, scimProjection.name);
+    if (events.length === Number(rows[0]!.count) && last && checkpoint && comparePositions(checkpoint, last) >= 0) return events;
+    await delay(20);
+  }
+}

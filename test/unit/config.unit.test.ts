@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../../shared/config';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ TOKEN_HMAC_SECRET: SECRET });
     expect(config).toMatchObject({
       PORT: 8080,
       EVENT_STORE: 'postgres',
@@ -14,7 +14,7 @@ describe('loadConfig', () => {
   });
 
   it('splits KAFKA_BROKERS on commas', () => {
-    expect(loadConfig({ KAFKA_BROKERS: 'a:9092, b:9093' }).KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, KAFKA_BROKERS: 'a:9092, b:9093' }).KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
   });
 
   it.each([
@@ -30,7 +30,7 @@ describe('loadConfig', () => {
   ])('rejects a bad %s and names it', (variable, env) => {
     let thrown: unknown;
     try {
-      loadConfig(env);
+      loadConfig({ TOKEN_HMAC_SECRET: SECRET, ...env });
     } catch (error) {
       thrown = error;
     }
@@ -39,8 +39,14 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith(`${variable}:`))).toBe(true);
   });
 
+  it('requires TOKEN_HMAC_SECRET and names it', () => {
+    expect(() => loadConfig({})).toThrow(/TOKEN_HMAC_SECRET: required/);
+  });
+
   it('accepts EventStoreDB with its connection string', () => {
-    const config = loadConfig({ EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false' });
+    const config = loadConfig({ TOKEN_HMAC_SECRET: SECRET, EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false' });
     expect(config.EVENTSTOREDB_URL).toBe('esdb://localhost:2113?tls=false');
   });
 });
+
+const SECRET = 'unit-test-hmac-secret-0123456789abcdef';

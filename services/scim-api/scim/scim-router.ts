@@ -1,16 +1,19 @@
 import express, { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Clock } from '../../../shared/clock';
+import type { ScimStatus } from '../../../shared/domain/settings/settings';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { PagingRules } from '../read/list-request';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { ScimQueries } from '../read/scim-queries';
 import type { GroupCommands } from '../write/group-commands';
 import type { UserCommands } from '../write/user-commands';
-import { scimAuthentication, type ScimTokenVerifier } from './authentication';
+import { bearerAuthentication, type ScimTokenVerifier } from './authentication';
 import { discoveryRoutes } from './discovery-routes';
 import { scimErrorMiddleware } from './error-middleware';
 import { groupsRoutes } from './groups-routes';
+import { scimRateLimit } from './rate-limit';
+import { scimStateGate } from './state-gate';
 import { usersRoutes } from './users-routes';
 
 export interface ScimRouterDependencies {
@@ -24,16 +27,22 @@ export interface ScimRouterDependencies {
   readonly maxBodyBytes: number;
   readonly maxPatchOperations: number;
   readonly paging: PagingRules;
+  readonly status: () => Promise<ScimStatus>;
+  readonly rateLimitPerSecond: number;
 }
 
 /** Everything under /scim/v2. Every response, including errors, is application/scim+json. */
 export function scimRouter(deps: ScimRouterDependencies): Router {
   const router = Router();
   const { clock, queries, readYourWrites, paging, maxPatchOperations } = deps;
-  router.use(scimAuthentication(deps.tokenVerifiers));
+  router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM'));
   // Entra and common tools send application/json as often as application/scim+json.
   router.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/scim+json', 'application/*+json'] }));
   router.use(discoveryRoutes({ maxResults: paging.maxCount, maxOperations: maxPatchOperations, maxPayloadBytes: deps.maxBodyBytes }));
+  // Discovery answers in every state and is not rate limited; Users and Groups are gated and limited.
+  const gate = scimStateGate(deps.status);
+  const limit = scimRateLimit(deps.rateLimitPerSecond);
+  router.use(['/Users', '/Groups'], limit, gate);
   router.use('/Users', usersRoutes({ commands: deps.userCommands, queries, readYourWrites, clock, maxPatchOperations, paging }));
   router.use('/Groups', groupsRoutes({ commands: deps.groupCommands, queries, readYourWrites, clock, pool: deps.pool, maxPatchOperations, paging }));
   router.use((req) => {

@@ -40,7 +40,18 @@ export interface GroupCommands {
   remove(groupId: string, context: CommandContext, expectedRevision?: bigint): Promise<GroupResult>;
 }
 
-export function createGroupCommands({ deps, pool, rules }: { deps: CommandDependencies; pool: Pool; rules?: GroupRules }): GroupCommands {
+export function createGroupCommands({
+  deps,
+  pool,
+  rules,
+  onDeleted,
+}: {
+  deps: CommandDependencies;
+  pool: Pool;
+  rules?: GroupRules;
+  /** Detaches the deleted group from teams and from the site-admin setting. */
+  onDeleted?: (groupId: string, context: CommandContext) => Promise<void>;
+}): GroupCommands {
   const decider = createGroupDecider(rules);
 
   async function assertUsersExist(before: GroupState, after: GroupState): Promise<void> {
@@ -75,6 +86,11 @@ export function createGroupCommands({ deps, pool, rules }: { deps: CommandDepend
       run(groupId, { type: 'ReplaceGroup', data: { groupId, ...input }, context }, expectedRevision),
     patch: (groupId, operations, context, expectedRevision) =>
       run(groupId, { type: 'PatchGroup', data: { groupId, operations }, context }, expectedRevision),
-    remove: (groupId, context, expectedRevision) => run(groupId, { type: 'DeleteGroup', data: { groupId }, context }, expectedRevision),
+    async remove(groupId, context, expectedRevision) {
+      const result = await run(groupId, { type: 'DeleteGroup', data: { groupId }, context }, expectedRevision);
+      // Also when this delete found the group already gone: a crash may have cut the follow-up short.
+      await onDeleted?.(groupId, context);
+      return result;
+    },
   };
 }

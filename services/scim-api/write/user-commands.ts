@@ -27,7 +27,7 @@ export interface UserCommands {
   provision(input: { attributes: UserAttributes; active: boolean }, context: CommandContext): Promise<UserResult>;
   replace(userId: string, input: { attributes: UserAttributes; active?: boolean }, context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
   patch(userId: string, operations: readonly PatchOperation[], context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
-  remove(userId: string, context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
+  remove(userId: string, context: CommandContext, expectedRevision?: bigint, reason?: 'scim-disabled'): Promise<UserResult>;
 }
 
 export function createUserCommands({ deps, pool }: { deps: CommandDependencies; pool: Pool }): UserCommands {
@@ -60,6 +60,7 @@ export function createUserCommands({ deps, pool }: { deps: CommandDependencies; 
       run(userId, { type: 'ReplaceUser', data: { userId, attributes, ...(active === undefined ? {} : { active }) }, context }, expectedRevision),
     patch: (userId, operations, context, expectedRevision) =>
       run(userId, { type: 'PatchUser', data: { userId, operations }, context }, expectedRevision),
-    remove: (userId, context, expectedRevision) => run(userId, { type: 'DeleteUser', data: { userId }, context }, expectedRevision),
+    remove: (userId, context, expectedRevision, reason) =>
+      run(userId, { type: 'DeleteUser', data: { userId, ...(reason ? { reason } : {}) }, context }, expectedRevision),
   };
 }

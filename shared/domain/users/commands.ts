@@ -28,7 +28,7 @@ export type PatchUser = {
 
 export type DeleteUser = {
   readonly type: 'DeleteUser';
-  readonly data: { readonly userId: string };
+  readonly data: { readonly userId: string; readonly reason?: 'scim-disabled' };
   readonly context: CommandContext;
 };
 

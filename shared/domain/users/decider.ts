@@ -72,7 +72,7 @@ function remove(command: DeleteUser, state: UserState): UserEvent[] {
   return [
     {
       type: 'UserDeleted',
-      data: { userId: existing.userId, accountId: existing.accountId },
+      data: { userId: existing.userId, accountId: existing.accountId, ...(command.data.reason ? { reason: command.data.reason } : {}) },
       metadata: eventMetadata(command.context),
     },
   ];

@@ -23,8 +23,14 @@ export type UserAttributesChanged = DomainEvent<
 export type UserDeactivated = DomainEvent<'UserDeactivated', { readonly userId: string }>;
 export type UserReactivated = DomainEvent<'UserReactivated', { readonly userId: string }>;
 
-/** The SCIM identity is gone; its account is suspended (never deleted) and leaves every group. */
-export type UserDeleted = DomainEvent<'UserDeleted', { readonly userId: string; readonly accountId: string }>;
+/**
+ * The SCIM identity is gone and leaves every group. Its account is suspended (never deleted) when
+ * the identity was deleted; when SCIM itself was disabled the account is only unlinked, and kept.
+ */
+export type UserDeleted = DomainEvent<
+  'UserDeleted',
+  { readonly userId: string; readonly accountId: string; readonly reason?: 'scim-disabled' }
+>;
 
 export type UserEvent = UserProvisioned | UserAttributesChanged | UserDeactivated | UserReactivated | UserDeleted;
 

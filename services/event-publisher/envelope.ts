@@ -1,0 +1,51 @@
+import type { IHeaders, Message } from 'kafkajs';
+import type { RecordedEvent } from '../../shared/eventstore/port';
+import { formatPosition } from '../../shared/eventstore/position';
+import type { EventEnvelope } from '../../shared/events/contract';
+
+export type { EventEnvelope } from '../../shared/events/contract';
+
+/** CloudEvents `source` prefix: with the stream id, a stable URI-reference per aggregate. */
+export const CE_SOURCE_PREFIX = '/scim-provisioning/';
+
+export function schemaVersionOf(event: RecordedEvent): number {
+  const version = event.metadata.schemaVersion;
+  return typeof version === 'number' && Number.isInteger(version) && version >= 1 ? version : 1;
+}
+
+export function occurredAtOf(event: RecordedEvent): string {
+  const occurredAt = event.metadata.occurredAt;
+  return typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) ? occurredAt : event.recordedAt.toISOString();
+}
+
+/** The JSON value of the event's Kafka message (docs/events/envelope.v1.schema.json). */
+export function toEnvelope(event: RecordedEvent): EventEnvelope {
+  return {
+    id: event.id,
+    type: event.type,
+    schemaVersion: schemaVersionOf(event),
+    streamId: event.streamId,
+    revision: event.revision.toString(),
+    position: formatPosition(event.position),
+    occurredAt: occurredAtOf(event),
+    data: event.data,
+    metadata: event.metadata,
+  };
+}
+
+/** CloudEvents 1.0 Kafka protocol binding, binary content mode: attributes as `ce_` headers. */
+export function kafkaHeaders(event: RecordedEvent): IHeaders {
+  return {
+    ce_specversion: '1.0',
+    ce_id: event.id,
+    ce_source: `${CE_SOURCE_PREFIX}${encodeURIComponent(event.streamId)}`,
+    ce_type: event.type,
+    ce_time: occurredAtOf(event),
+    'content-type': 'application/json',
+  };
+}
+
+/** Keyed by stream id: one aggregate's events land in one partition, in order. */
+export function toKafkaMessage(event: RecordedEvent): Message {
+  return { key: event.streamId, value: JSON.stringify(toEnvelope(event)), headers: kafkaHeaders(event) };
+}

@@ -1,0 +1,416 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import type { Pool } from '../../shared/db/pool';
+import type { EventStore, RecordedEvent, Subscription, SubscriptionMessage } from '../../shared/eventstore/port';
+import { formatPosition, isAfter, type Position } from '../../shared/eventstore/position';
+import { VISIBLE, positionParams } from '../../shared/eventstore/postgres/rows';
+import { createLogger, type Logger } from '../../shared/logging/logger';
+import { occurredAtOf, toKafkaMessage } from './envelope';
+
+export interface EventPublisherOptions {
+  /** Holds publisher_checkpoints (and, with the Postgres store, the events counted by lag()). */
+  readonly pool: Pool;
+  readonly store: EventStore;
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** Partitions when the publisher creates the topic. Never change it later: keys would move partitions. */
+  readonly partitions: number;
+  /** Replicas per partition when the publisher creates the topic: 1 for the local broker, 3 in production. */
+  readonly replicationFactor?: number;
+  /** The checkpoint row; `kafka:<topic>` by default, so a new topic is published from the first event. */
+  readonly name?: string;
+  readonly log?: Logger;
+  /** Most events in one batch (one checkpoint). */
+  readonly batchSize?: number;
+  /** How long a batch keeps gathering after its first event. */
+  readonly batchWindowMs?: number;
+  /** A batch is sent in produce requests of at most this many bytes (brokers refuse more than 1 MB by default). */
+  readonly maxRequestBytes?: number;
+  /** Backoff between attempts after a failure: doubles from initialMs up to maxMs, with jitter. */
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** The producer's own retries of one send before the publisher backs off, reconnects and resends. */
+  readonly producerRetry?: RetryOptions;
+  /** How long stop() lets a send in flight finish before it disconnects the producer under it. */
+  readonly stopGraceMs?: number;
+  /** Test hook: runs after the broker acknowledged a batch and before its checkpoint is saved. */
+  readonly beforeCheckpoint?: (events: readonly RecordedEvent[]) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface PublisherLag {
+  /** Events after the saved checkpoint, capped at LAG_COUNT_CAP. */
+  readonly eventsBehind: number;
+  /** Age of the oldest unpublished event (by occurredAt); 0 when caught up. */
+  readonly secondsBehind: number;
+}
+
+export interface EventPublisher {
+  /** The saved checkpoint: the current value first, then every change (after each acknowledged batch). */
+  readonly checkpoint$: Observable<Position | null>;
+  lag(): Promise<PublisherLag>;
+  /** Ends the subscription; resolves once the batch in flight was acknowledged and saved, or failed. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_BATCH_SIZE = 500;
+export const DEFAULT_BATCH_WINDOW_MS = 5;
+export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+export const DEFAULT_RETRY = Object.freeze({ initialMs: 100, maxMs: 5_000 });
+/** About 3 s of retries inside kafkajs (100, 200, 400, 800, 1600 ms), then the publisher's own backoff. */
+export const DEFAULT_PRODUCER_RETRY: RetryOptions = Object.freeze({ retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 });
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+export const LAG_COUNT_CAP = 10_000;
+
+type Outcome = 'stopped' | 'moved';
+
+/**
+ * Publishes every event of the store to one Kafka topic, in global order, keyed by stream id.
+ * One batch is in flight at a time: it is sent (idempotent producer, acks from all in-sync replicas),
+ * and only once the broker acknowledged it is its checkpoint saved. Any failure (broker or database)
+ * backs off, reconnects, and resubscribes from the saved checkpoint, so a batch that failed halfway is
+ * sent again whole: consumers may see an event twice, never miss one, and never see a stream out of order.
+ */
+export function startEventPublisher(options: EventPublisherOptions): EventPublisher {
+  const { pool, store, kafka, topic } = options;
+  if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new Error(`partitions must be a positive integer, not ${options.partitions}`);
+  const name = options.name ?? `kafka:${topic}`;
+  const replicationFactor = options.replicationFactor ?? 1;
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
+  const batchWindowMs = Math.max(0, options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS);
+  const maxRequestBytes = Math.max(1, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const now = options.now ?? Date.now;
+  const log = (options.log ?? createLogger({ level: 'silent' })).child({ component: 'event-publisher', topic });
+
+  const checkpoint$ = new BehaviorSubject<Position | null>(null);
+  const stopping = new AbortController();
+  let producer: Producer | undefined;
+  /** What this publisher last saved or read back: the only position it may save after. */
+  let committed: Position | null = null;
+  const setCommitted = (position: Position | null): void => {
+    committed = position;
+    if (!samePosition(checkpoint$.getValue(), position)) checkpoint$.next(position);
+  };
+
+  async function ensureTopic(): Promise<void> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const created = await admin.createTopics({
+        topics: [{ topic, numPartitions: options.partitions, replicationFactor }],
+        waitForLeaders: true,
+      });
+      if (created) {
+        log.info({ partitions: options.partitions, replicationFactor }, 'topic created');
+        return;
+      }
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const actual = topics[0]?.partitions.length;
+      if (actual !== options.partitions) {
+        log.warn({ partitions: actual, configured: options.partitions }, 'the topic exists with another partition count; keys map by the actual count');
+      }
+    } catch (error) {
+      if ((error as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async function connectProducer(): Promise<Producer> {
+    // kafkajs requires one request in flight for idempotence; sequence numbers then keep its own
+    // retries from writing a message twice. Its retries are bounded so that a long outage surfaces
+    // here (kafkajs warns that this weakens exactly-once: this publisher promises at-least-once).
+    const created = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: options.producerRetry ?? DEFAULT_PRODUCER_RETRY,
+    });
+    producer = created;
+    await created.connect();
+    return created;
+  }
+
+  async function dropProducer(): Promise<void> {
+    const old = producer;
+    producer = undefined;
+    // A fresh producer (and producer id) after a failure: the old one's sequence numbers may be off.
+    await old?.disconnect().catch(() => undefined);
+  }
+
+  async function send(target: Producer, events: readonly RecordedEvent[]): Promise<void> {
+    for (const messages of chunkByBytes(events.map(toKafkaMessage), maxRequestBytes)) {
+      await target.send({ topic, acks: -1, messages });
+    }
+  }
+
+  async function publishBatch(target: Producer, messages: readonly SubscriptionMessage[]): Promise<Outcome | undefined> {
+    let to: Position | null = null;
+    for (const message of messages) {
+      const position = message.kind === 'event' ? message.event.position : message.position;
+      if (position !== null && (to === null || isAfter(position, to))) to = position;
+    }
+    if (to === null || (committed !== null && !isAfter(to, committed))) return undefined;
+    const events = messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+    if (events.length > 0) {
+      await send(target, events);
+      await options.beforeCheckpoint?.(events);
+    }
+    if (!(await saveCheckpoint(pool, name, committed, to))) {
+      // Another publisher with this name, or an operator replaying from an earlier position.
+      const stored = await readCheckpoint(pool, name);
+      log.warn({ from: committed && formatPosition(committed), to: stored && formatPosition(stored) }, 'checkpoint moved elsewhere; resubscribing from it');
+      setCommitted(stored);
+      return 'moved';
+    }
+    setCommitted(to);
+    log.debug({ events: events.length, checkpoint: formatPosition(to) }, 'batch published');
+    return undefined;
+  }
+
+  async function publishFrom(target: Producer, from: Position | null, progressed: () => void): Promise<Outcome> {
+    const subscription = store.subscribeToAll(from ? { after: from } : {});
+    const batches = new MessageBatches(subscription, batchSize, batchWindowMs, stopping.signal);
+    try {
+      for (;;) {
+        const { messages, done } = await batches.next();
+        if (messages.length > 0) {
+          const outcome = await publishBatch(target, messages);
+          if (outcome) return outcome;
+          progressed();
+        }
+        if (done) {
+          if (stopping.signal.aborted) return 'stopped';
+          throw new Error('the subscription ended');
+        }
+      }
+    } finally {
+      await subscription.unsubscribe();
+    }
+  }
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    let topicReady = false;
+    while (!stopping.signal.aborted) {
+      try {
+        if (!topicReady) {
+          await ensureTopic();
+          topicReady = true;
+        }
+        const target = producer ?? (await connectProducer());
+        const from = await readCheckpoint(pool, name);
+        setCommitted(from);
+        log.info({ from: from && formatPosition(from), recovering: failures > 0 }, 'publishing');
+        const outcome = await publishFrom(target, from, () => {
+          if (failures > 0) log.info({ checkpoint: committed && formatPosition(committed) }, 'publishing again after a failure');
+          failures = 0;
+        });
+        if (outcome === 'stopped') break;
+      } catch (error) {
+        await dropProducer();
+        if (stopping.signal.aborted) break;
+        const waitMs = backoff(retry, failures++);
+        log.error(
+          { err: error, attempt: failures, retryInMs: waitMs, checkpoint: committed && formatPosition(committed) },
+          'publishing failed; resending from the last saved checkpoint',
+        );
+        await delay(waitMs, undefined, { signal: stopping.signal }).catch(() => undefined);
+      }
+    }
+    await dropProducer();
+  }
+
+  const running = run().catch((err: unknown) => log.fatal({ err }, 'event publisher crashed'));
+
+  return {
+    checkpoint$: checkpoint$.asObservable(),
+
+    async lag() {
+      const checkpoint = await readCheckpoint(pool, name);
+      const after = checkpoint ? { after: checkpoint } : {};
+      const [eventsBehind, oldest] = await Promise.all([countEventsAfter(pool, store, checkpoint), store.readAll({ ...after, maxCount: 1 })]);
+      const first = oldest[0];
+      const secondsBehind = first ? Math.max(0, (now() - Date.parse(occurredAtOf(first))) / 1000) : 0;
+      return { eventsBehind, secondsBehind };
+    },
+
+    async stop() {
+      stopping.abort();
+      // A send to an unreachable broker ends after the producer's retries; this bounds a hung one.
+      const grace = setTimeout(() => void producer?.disconnect().catch(() => undefined), options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+      await running;
+      clearTimeout(grace);
+      checkpoint$.complete();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Checkpoints
+
+interface CheckpointRow {
+  readonly commit_position: bigint | string;
+  readonly prepare_position: bigint | string;
+}
+
+export async function readCheckpoint(pool: Pool, name: string): Promise<Position | null> {
+  const { rows } = await pool.query<CheckpointRow>('SELECT commit_position, prepare_position FROM publisher_checkpoints WHERE name = $1', [name]);
+  const row = rows[0];
+  return row ? { commit: BigInt(row.commit_position), prepare: BigInt(row.prepare_position) } : null;
+}
+
+/** Moves the checkpoint from `expected` to `to`; false when the stored one is no longer `expected`. */
+async function saveCheckpoint(pool: Pool, name: string, expected: Position | null, to: Position): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `INSERT INTO publisher_checkpoints AS c (name, commit_position, prepare_position, updated_at)
+     VALUES ($1, $2::bigint, $3::bigint, now())
+     ON CONFLICT (name) DO UPDATE
+       SET commit_position = EXCLUDED.commit_position, prepare_position = EXCLUDED.prepare_position, updated_at = now()
+       WHERE c.commit_position = $4::bigint AND c.prepare_position = $5::bigint`,
+    [name, to.commit.toString(), to.prepare.toString(), expected?.commit.toString() ?? null, expected?.prepare.toString() ?? null],
+  );
+  return rowCount === 1;
+}
+
+function samePosition(a: Position | null, b: Position | null): boolean {
+  return a === b || (a !== null && b !== null && a.commit === b.commit && a.prepare === b.prepare);
+}
+
+/** Events after `checkpoint`, up to LAG_COUNT_CAP: counted in SQL with the Postgres store, else paged. */
+async function countEventsAfter(pool: Pool, store: EventStore, checkpoint: Position | null): Promise<number> {
+  if (store.kind === 'postgres') {
+    // Assumes the store lives in `pool`'s database, as createEventStore builds it.
+    const [commit, prepare] = positionParams(checkpoint ?? { commit: 0n, prepare: 0n });
+    const { rows } = await pool.query<{ behind: number }>(
+      `SELECT count(*)::int AS behind FROM (
+         SELECT 1 FROM events e
+          WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+          LIMIT $3) unpublished`,
+      [commit, prepare, LAG_COUNT_CAP],
+    );
+    return rows[0]?.behind ?? 0;
+  }
+  let count = 0;
+  let after = checkpoint;
+  const pageSize = 1_000;
+  while (count < LAG_COUNT_CAP) {
+    const page = await store.readAll({ ...(after ? { after } : {}), maxCount: Math.min(pageSize, LAG_COUNT_CAP - count) });
+    count += page.length;
+    const last = page[page.length - 1];
+    if (!last || page.length < pageSize) break;
+    after = last.position;
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Batching
+
+/** Produce requests of at most `maxBytes` (roughly: value, key and headers), at least one message each. */
+export function chunkByBytes(messages: readonly Message[], maxBytes: number): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+function messageBytes(message: Message): number {
+  const length = (value: unknown): number =>
+    typeof value === 'string' ? Buffer.byteLength(value) : Buffer.isBuffer(value) ? value.length : 0;
+  let size = 64 + length(message.key) + length(message.value);
+  for (const [header, value] of Object.entries(message.headers ?? {})) size += header.length + length(value);
+  return size;
+}
+
+/** Exponential, with equal jitter: between half and all of min(maxMs, initialMs * 2^attempt). */
+function backoff({ initialMs, maxMs }: { initialMs: number; maxMs: number }, attempt: number): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+type Pulled = IteratorResult<SubscriptionMessage, undefined>;
+
+/**
+ * Cuts a subscription into batches by pulling from its iterator: a batch ends at `size` messages,
+ * `windowMs` after its first message, or at `caughtUp`. The store reads ahead only as fast as
+ * batches are published.
+ */
+class MessageBatches {
+  private readonly iterator: AsyncIterator<SubscriptionMessage, undefined>;
+  /** A pull that outlived the previous batch's window; the next batch starts with it. */
+  private pending: Promise<Pulled> | undefined;
+
+  constructor(
+    subscription: Subscription,
+    private readonly size: number,
+    private readonly windowMs: number,
+    private readonly signal: AbortSignal,
+  ) {
+    this.iterator = subscription[Symbol.asyncIterator]();
+  }
+
+  /** `done`: the subscription ended, or stop was asked (then the messages gathered so far are dropped). */
+  async next(): Promise<{ messages: SubscriptionMessage[]; done: boolean }> {
+    const messages: SubscriptionMessage[] = [];
+    let deadline: number | undefined;
+    while (messages.length < this.size) {
+      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+      this.pending ??= this.iterator.next();
+      const pulled = await settleWithin(this.pending, remaining, this.signal);
+      if (pulled === 'stopped') return { messages: [], done: true };
+      if (pulled === 'window') break;
+      this.pending = undefined;
+      if (pulled.done) return { messages, done: true };
+      messages.push(pulled.value);
+      if (pulled.value.kind === 'caughtUp') break;
+      deadline ??= Date.now() + this.windowMs;
+    }
+    return { messages, done: false };
+  }
+}
+
+/** The promise's outcome, or 'window' after `ms` (never, when undefined), or 'stopped' on abort. */
+function settleWithin<T>(promise: Promise<T>, ms: number | undefined, signal: AbortSignal): Promise<T | 'window' | 'stopped'> {
+  if (signal.aborted) return Promise.resolve('stopped');
+  return new Promise((resolve, reject) => {
+    const settle = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      settle();
+      resolve('stopped');
+    };
+    const timer =
+      ms === undefined
+        ? undefined
+        : setTimeout(() => {
+            settle();
+            resolve('window');
+          }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,69 @@
+import type { Pool } from 'pg';
+import { handleCommand, toDomainEvent, type CommandDependencies } from '../../../shared/commands/handle-command';
+import { createGroupDecider } from '../../../shared/domain/groups/decider';
+import { groupStreamId, type GroupEvent } from '../../../shared/domain/groups/events';
+import type { CommandContext } from '../../../shared/domain/metadata';
+import { SETTINGS_STREAM, settingsDecider, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
+import type { Logger } from '../../../shared/logging/logger';
+import { ScimError, scimErrors } from '../../../shared/scim/errors';
+
+export interface SettingsCommands {
+  state(): Promise<SettingsState>;
+  enable(context: CommandContext): Promise<SettingsState>;
+  pause(context: CommandContext): Promise<SettingsState>;
+  resume(context: CommandContext): Promise<SettingsState>;
+  /** Records the disable, then removes what SCIM created (see ScimCleanup). */
+  disable(context: CommandContext): Promise<SettingsState>;
+  setSiteAdminGroup(groupId: string | null, context: CommandContext): Promise<SettingsState>;
+}
+
+/** Removes every SCIM identity, group, membership, team link and token; keeps accounts, teams and admin grants. */
+export type ScimCleanup = (context: CommandContext) => Promise<void>;
+
+export function createSettingsCommands({
+  deps,
+  pool,
+  cleanup,
+  log,
+}: {
+  deps: CommandDependencies;
+  pool: Pool;
+  cleanup: ScimCleanup;
+  log?: Logger;
+}): SettingsCommands {
+  const groups = createGroupDecider();
+
+  async function state(): Promise<SettingsState> {
+    const events = await deps.store.readStream(SETTINGS_STREAM);
+    return events.reduce((s, e) => settingsDecider.evolve(s, toDomainEvent<SettingsEvent>(e)), settingsDecider.initialState);
+  }
+
+  async function run(command: Parameters<typeof settingsDecider.decide>[0]): Promise<SettingsState> {
+    return (await handleCommand(deps, SETTINGS_STREAM, settingsDecider, command)).state;
+  }
+
+  async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
+    const events = await deps.store.readStream(groupStreamId(groupId));
+    const group = events.reduce((s, e) => groups.evolve(s, toDomainEvent<GroupEvent>(e)), groups.initialState);
+    if (group.status !== 'Active') throw scimErrors.notFound(`SCIM group ${groupId} not found`);
+    const linked = await pool.query(`SELECT 1 FROM unique_keys WHERE scope = 'team.link' AND value = $1 LIMIT 1`, [groupId]);
+    if (linked.rowCount) throw new ScimError(422, undefined, 'the group is linked to a team: the site-admin group can never be linked to a team');
+  }
+
+  return {
+    state,
+    enable: (context) => run({ type: 'EnableScim', context }),
+    pause: (context) => run({ type: 'PauseScim', context }),
+    resume: (context) => run({ type: 'ResumeScim', context }),
+    async disable(context) {
+      const after = await run({ type: 'DisableScim', context });
+      await cleanup(context);
+      log?.info('SCIM disabled and its data removed');
+      return after;
+    },
+    async setSiteAdminGroup(groupId, context) {
+      if (groupId !== null) await assertLinkableAsSiteAdminGroup(groupId);
+      return run({ type: 'SetSiteAdminGroup', data: { groupId }, context });
+    },
+  };
+}

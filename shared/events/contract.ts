@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import type { AccountEvent } from '../domain/accounts/account';
+import type { GroupEvent } from '../domain/groups/events';
+import type { JsonValue } from '../domain/json';
+import type { EventMetadata } from '../domain/metadata';
+import type { UserEvent } from '../domain/users/events';
+
+/**
+ * The published contract of the event stream: the Kafka envelope, and the data of every event type
+ * in every schema version it was ever written with. docs/events/ is generated from this file
+ * (scripts/generate-event-schemas.ts), and consumers parse with it (consumer-parser.ts).
+ *
+ * Evolving an event:
+ * - adding an optional field is compatible: same schemaVersion (readers ignore fields they do not know);
+ * - anything else (rename, remove, retype, a new required field) is a new schemaVersion: the domain
+ *   writes it, the old data schema moves to `older` with an upcaster to the next version, and the
+ *   stored events keep their version (they are upcast when read, never rewritten).
+ * Adding an event type: one entry in EVENT_CONTRACTS, and its union in DomainEvents below.
+ */
+
+// ---------------------------------------------------------------------------------------------------
+// Building blocks
+
+export const jsonValue: z.ZodType<JsonValue> = z
+  .union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(z.lazy(() => jsonValue)),
+    z.record(
+      z.string(),
+      z.lazy(() => jsonValue),
+    ),
+  ])
+  .meta({ id: 'JsonValue', description: 'Any JSON value.' });
+
+/** 8-4-4-4-12 hex digits; the service writes random (v4) UUIDs. */
+const uuid = (description: string) => z.guid().meta({ description });
+
+const timestamp = (description: string) => z.iso.datetime({ offset: true }).meta({ description });
+
+const userId = uuid('The SCIM id of the user (`/Users/{id}`); the stream is `user-<userId>`.');
+const groupId = uuid('The SCIM id of the group (`/Groups/{id}`); the stream is `group-<groupId>`.');
+const accountId = uuid('The platform account the identity signs in as; the stream is `account-<accountId>`.');
+const memberIds = z.array(uuid('A member: the SCIM id of a user.')).meta({ description: 'User ids, each once.' });
+
+/**
+ * A user's client-owned SCIM attributes as the client sent them (normalised): core attributes by
+ * name, the enterprise extension under its URN. Never `active`, `id`, `meta`, `groups` or `schemas`.
+ */
+const userAttributes = z
+  .object({ userName: z.string().min(1).meta({ description: 'Unique, case-insensitive.' }) })
+  .catchall(jsonValue)
+  .meta({ description: 'SCIM User attributes (RFC 7643 §4.1), the enterprise extension under its URN key.' });
+
+// ---------------------------------------------------------------------------------------------------
+// Event data, one schema per type and version
+
+const userProvisionedV1 = z.object({
+  userId,
+  attributes: userAttributes,
+  active: z.boolean(),
+  accountId,
+  linkedExistingAccount: z
+    .boolean()
+    .meta({ description: 'True when an existing platform account with the same email was linked instead of created.' }),
+});
+
+const userAttributesChangedV1 = z.object({
+  userId,
+  set: z
+    .object({ userName: z.string().min(1).optional() })
+    // Optional: the domain type is a Partial; JSON itself never carries undefined.
+    .catchall(jsonValue.optional())
+    .meta({ description: 'Top-level attributes whose value changed, with their new (whole) value.' }),
+  unset: z.array(z.string()).meta({ description: 'Names of top-level attributes that were removed.' }),
+});
+
+const userDeactivatedV1 = z.object({ userId });
+const userReactivatedV1 = z.object({ userId });
+
+const userDeletedV1 = z.object({
+  userId,
+  accountId,
+  reason: z
+    .literal('scim-disabled')
+    .optional()
+    .meta({ description: 'Absent: the identity was deleted, its account suspended. `scim-disabled`: SCIM was disabled; the account is only unlinked.' }),
+});
+
+const groupCreatedV1 = z.object({
+  groupId,
+  displayName: z.string().min(1).meta({ description: 'Unique, case-insensitive.' }),
+  externalId: z.string().optional(),
+  memberIds,
+});
+
+const groupRenamedV1 = z.object({ groupId, displayName: z.string().min(1) });
+
+const groupExternalIdChangedV1 = z.object({
+  groupId,
+  externalId: z.string().nullable().meta({ description: '`null` clears it.' }),
+});
+
+const groupMembersAddedV1 = z.object({ groupId, memberIds });
+const groupMembersRemovedV1 = z.object({ groupId, memberIds });
+const groupMembersReplacedV1 = z.object({ groupId, memberIds: memberIds.meta({ description: 'The full roster after the change.' }) });
+const groupDeletedV1 = z.object({ groupId });
+
+const accountRegisteredV1 = z.object({
+  accountId,
+  email: z.string().min(1),
+  username: z.string().min(1),
+  displayName: z.string().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Contracts
+
+/** A version older than the current one, with the function that turns its data into the next version's. */
+export interface OlderEventVersion {
+  readonly version: number;
+  readonly data: z.ZodType;
+  readonly upcast: (data: unknown) => unknown;
+}
+
+export interface EventContract<Data extends z.ZodType = z.ZodType> {
+  readonly description: string;
+  /** The version the service writes now, and the one every reader gets after upcasting. */
+  readonly version: number;
+  readonly data: Data;
+  /** Consecutive versions up to `version - 1`, oldest first. */
+  readonly older: readonly OlderEventVersion[];
+}
+
+export type EventContracts = { readonly [type: string]: EventContract };
+
+/** An older version's data schema and its upcaster to version + 1 (typed by the schema). */
+export function olderVersion<Data extends z.ZodType>(
+  version: number,
+  data: Data,
+  upcast: (data: z.output<Data>) => unknown,
+): OlderEventVersion {
+  return { version, data, upcast: (value) => upcast(value as z.output<Data>) };
+}
+
+export function eventContract<Data extends z.ZodType>(spec: {
+  readonly description: string;
+  readonly version: number;
+  readonly data: Data;
+  readonly older?: readonly OlderEventVersion[];
+}): EventContract<Data> {
+  const older = [...(spec.older ?? [])].sort((a, b) => a.version - b.version);
+  older.forEach((entry, i) => {
+    const next = older[i + 1]?.version ?? spec.version;
+    if (entry.version + 1 !== next) {
+      throw new Error(`event contract: version ${entry.version} upcasts to ${entry.version + 1}, but the next version is ${next}`);
+    }
+  });
+  return { description: spec.description, version: spec.version, data: spec.data, older };
+}
+
+export const EVENT_CONTRACTS = {
+  UserProvisioned: eventContract({
+    description: 'A SCIM user was created, with its full initial attributes and the platform account it signs in as.',
+    version: 1,
+    data: userProvisionedV1,
+  }),
+  UserAttributesChanged: eventContract({
+    description: 'Attributes of a user changed (PUT or PATCH): only the top-level attributes that changed.',
+    version: 1,
+    data: userAttributesChangedV1,
+  }),
+  UserDeactivated: eventContract({ description: 'A user was set `active: false`.', version: 1, data: userDeactivatedV1 }),
+  UserReactivated: eventContract({ description: 'A user was set `active: true` again.', version: 1, data: userReactivatedV1 }),
+  UserDeleted: eventContract({
+    description: 'The SCIM identity is gone and has left every group; its platform account is suspended (never deleted).',
+    version: 1,
+    data: userDeletedV1,
+  }),
+  GroupCreated: eventContract({ description: 'A SCIM group was created, with its initial members.', version: 1, data: groupCreatedV1 }),
+  GroupRenamed: eventContract({ description: 'A group got a new displayName.', version: 1, data: groupRenamedV1 }),
+  GroupExternalIdChanged: eventContract({ description: "A group's externalId was set or cleared.", version: 1, data: groupExternalIdChangedV1 }),
+  GroupMembersAdded: eventContract({ description: 'Users joined a group (only those not already members).', version: 1, data: groupMembersAddedV1 }),
+  GroupMembersRemoved: eventContract({ description: 'Users left a group (only those that were members).', version: 1, data: groupMembersRemovedV1 }),
+  GroupMembersReplaced: eventContract({
+    description: "A group's whole roster was replaced (PUT, or a PATCH replace of `members`).",
+    version: 1,
+    data: groupMembersReplacedV1,
+  }),
+  GroupDeleted: eventContract({ description: 'A group was deleted; its members are no longer members of anything through it.', version: 1, data: groupDeletedV1 }),
+  AccountRegistered: eventContract({
+    description: 'A platform account that exists outside SCIM was registered, so a SCIM user with its email links to it.',
+    version: 1,
+    data: accountRegisteredV1,
+  }),
+} as const satisfies EventContracts;
+
+export type EventType = keyof typeof EVENT_CONTRACTS;
+export type EventDataOf<C extends EventContracts, T extends keyof C> = z.output<C[T]['data']>;
+export type EventData<T extends EventType> = EventDataOf<typeof EVENT_CONTRACTS, T>;
+
+// ---------------------------------------------------------------------------------------------------
+// Envelope (the Kafka message value)
+
+export const metadataSchema = z
+  .looseObject({
+    requestId: z.string().meta({ description: 'The HTTP request that caused the event (X-Request-Id).' }),
+    correlationId: z.string(),
+    causationId: z.string().meta({ description: 'The command that decided the event.' }),
+    actor: z
+      .looseObject({
+        kind: z.string().min(1).meta({ description: 'scim-token, bootstrap-token, admin, system or import; more may come.' }),
+        id: z.string().meta({ description: 'Token id or admin id, never a secret.' }),
+      })
+      .meta({ description: 'Who caused the change.' }),
+    source: z
+      .looseObject({ ip: z.string().optional(), userAgent: z.string().optional() })
+      .meta({ description: 'Where the request came from.' }),
+    occurredAt: timestamp('When the service decided the event.'),
+    schemaVersion: z.int().min(0),
+  })
+  .meta({ description: 'Why, by whom and from where; the same for every event type.' });
+
+export const envelopeSchema = z
+  .looseObject({
+    id: uuid('The event id: unique, the same on every delivery.'),
+    type: z.string().min(1).meta({ description: 'The event type, e.g. `GroupMembersAdded`.' }),
+    schemaVersion: z.int().min(0).meta({ description: 'Version of `data` for this type; the service writes 1 and up.' }),
+    streamId: z.string().min(1).meta({ description: 'The aggregate: `user-<uuid>`, `group-<uuid>`, `account-<uuid>`, ... Also the Kafka message key.' }),
+    revision: z
+      .string()
+      .regex(/^(0|[1-9][0-9]*)$/)
+      .meta({ description: "0-based position of the event in its stream, as a decimal string. Dedupe by (streamId, revision)." }),
+    position: z
+      .string()
+      .regex(/^[0-9]+\/[0-9]+$/)
+      .meta({ description: 'Position in the global log, `<commit>/<prepare>`; orders events across streams.' }),
+    occurredAt: timestamp('When the service decided the event (RFC 3339).'),
+    data: z.record(z.string(), z.unknown()).meta({ description: 'The event itself; its schema is `<type>.v<schemaVersion>.schema.json`.' }),
+    metadata: metadataSchema,
+  })
+  .meta({ title: 'Event envelope v1', description: 'The value of every message on the events topic (JSON, UTF-8).' });
+
+/** The JSON value of a Kafka message; `data` and `metadata` as recorded. */
+export interface EventEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly streamId: string;
+  readonly revision: string;
+  readonly position: string;
+  readonly occurredAt: string;
+  readonly data: { readonly [key: string]: unknown };
+  readonly metadata: { readonly [key: string]: unknown };
+}
+
+export type EnvelopeMetadata = z.output<typeof metadataSchema>;
+
+/** A whole message of one type and version: the envelope with its `data` schema. */
+export function messageSchema(type: string, version: number, data: z.ZodType, description?: string) {
+  return envelopeSchema
+    .extend({ type: z.literal(type), schemaVersion: z.literal(version), data })
+    .meta({
+      title: `${type} v${version}`,
+      description: `${description ? `${description} ` : ''}The value of a \`${type}\` message with schemaVersion ${version} on the events topic.`,
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Compile-time guard: the contract and the domain's event types cannot drift apart.
+
+type DomainEvents = UserEvent | GroupEvent | AccountEvent;
+type DomainData = { [E in DomainEvents as E['type']]: E['data'] };
+
+/** Stops at JsonValue (already readonly, and recursive). Drops index signatures from schemas that allow more. */
+type DeepReadonly<T> = [T] extends [JsonValue]
+  ? [JsonValue] extends [T]
+    ? T
+    : DeepReadonlyOf<T>
+  : DeepReadonlyOf<T>;
+type DeepReadonlyOf<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T as string extends K ? (T extends { readonly [key: string]: JsonValue } ? K : never) : K]: DeepReadonly<T[K]> }
+    : T;
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+/** Every domain value is valid data, every parsed value is a domain value, and the fields are the same. */
+type Matches<Domain, Parsed> = [Domain] extends [DeepReadonly<Parsed>] ? ([Parsed] extends [Domain] ? SameKeys<Domain, Parsed> : false) : false;
+
+type WithoutContract = Exclude<keyof DomainData, EventType>;
+type WithoutDomainEvent = Exclude<EventType, keyof DomainData>;
+type Drifted = { [T in keyof DomainData & EventType]: Matches<DomainData[T], EventData<T>> extends true ? never : T }[keyof DomainData &
+  EventType];
+
+// A type named in an error below is the one to fix.
+const _everyEventHasAContract: [WithoutContract] extends [never] ? true : WithoutContract = true;
+const _everyContractIsAnEvent: [WithoutDomainEvent] extends [never] ? true : WithoutDomainEvent = true;
+const _dataMatchesTheDomain: [Drifted] extends [never] ? true : Drifted = true;
+const _metadataFits: [EventMetadata] extends [DeepReadonly<z.input<typeof metadataSchema>>] ? true : false = true;
+void [_everyEventHasAContract, _everyContractIsAnEvent, _dataMatchesTheDomain, _metadataFits];

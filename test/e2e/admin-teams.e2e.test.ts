@@ -1,0 +1,430 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import request from 'supertest';
+import { activityRoutes } from '../../services/scim-api/admin/activity-routes';
+import { scimGroupsRoutes } from '../../services/scim-api/admin/scim-groups-routes';
+import { createTeamCommands, linkedTeamCount, type TeamCommands } from '../../services/scim-api/admin/team-commands';
+import { teamsRoutes } from '../../services/scim-api/admin/teams-routes';
+import { polledCheckpoints } from '../../services/scim-api/read/checkpoint-stream';
+import { ReadYourWrites } from '../../services/scim-api/read/read-your-writes';
+import { createTeamQueries, type TeamQueries } from '../../services/scim-api/read/team-queries';
+import { createCommandDependencies, handleCommand, type CommandDependencies } from '../../shared/commands/handle-command';
+import { createStreamWriter } from '../../shared/commands/stream-writer';
+import type { CommandContext } from '../../shared/domain/metadata';
+import { SETTINGS_STREAM, settingsDecider } from '../../shared/domain/settings/settings';
+import { OWNERS_TEAM_ID } from '../../shared/domain/teams/team';
+import { ScimError } from '../../shared/scim/errors';
+import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+
+const JSON_API = 'application/vnd.api+json';
+const ADMIN = { kind: 'admin', id: 'at-e2e' } as const;
+
+/**
+ * The admin team routes over a running SCIM API's database and store, mounted as the admin router
+ * will mount them: authenticated (req.actor set), JSON:API bodies, ScimError rendered as JSON:API.
+ * The limits are lowered: 3 members per linkable group, 2 teams per group.
+ */
+describe('admin API: teams and their SCIM group mapping', () => {
+  let api: ScimApiUnderTest;
+  let app: express.Express;
+  let commands: TeamCommands;
+  let queries: TeamQueries;
+  let readYourWrites: ReadYourWrites;
+  let deps: CommandDependencies;
+
+  beforeAll(async () => {
+    api = await startScimApi('admin_teams');
+    readYourWrites = new ReadYourWrites(polledCheckpoints(api.db.pool, 'scim'), 5_000);
+    deps = createCommandDependencies(api.store, createStreamWriter(api.db.pool, api.store), (position) => readYourWrites.acknowledge(position));
+    commands = createTeamCommands({ deps, pool: api.db.pool, rules: { maxGroupMembers: 3, maxTeamsPerGroup: 2 } });
+    queries = createTeamQueries(api.db.pool);
+    await commands.ensureOwnersTeam(systemContext());
+    const clock = { now: () => new Date() };
+    app = express();
+    app.use((req: Request, _res: Response, next: NextFunction) => {
+      req.id = randomUUID();
+      req.actor = ADMIN;
+      next();
+    });
+    app.use(express.json({ type: [JSON_API, 'application/json'] }));
+    app.use('/api/v2/admin/teams', teamsRoutes({ commands, queries, readYourWrites, clock }));
+    app.use('/api/v2/admin/scim-groups', scimGroupsRoutes({ queries, readYourWrites }));
+    app.use('/api/v2/admin/scim-activity', activityRoutes({ pool: api.db.pool, readYourWrites }));
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const status = error instanceof ScimError ? error.status : 500;
+      const detail = error instanceof ScimError ? error.detail : String(error);
+      res.status(status).type(JSON_API).send(JSON.stringify({ errors: [{ status: String(status), title: 'error', detail }] }));
+    });
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const admin = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
+    const test = request(app)[method](`/api/v2/admin${path}`);
+    return body === undefined ? test : test.set('Content-Type', JSON_API).send(JSON.stringify(body));
+  };
+  const mapping = (groupId: string) => ({ data: { type: 'scim-group-mapping', attributes: { 'scim-group-id': groupId } } });
+  const link = (teamId: string, groupId: string) => admin('post', `/teams/${teamId}/scim-group-mapping`, mapping(groupId));
+  const pause = (teamId: string, paused: boolean) =>
+    admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: { paused } } });
+
+  let teamCounter = 0;
+  async function createTeam(serviceAccounts?: unknown[]): Promise<string> {
+    const attributes = { name: `team ${++teamCounter}`, ...(serviceAccounts ? { 'service-accounts': serviceAccounts } : {}) };
+    const res = await admin('post', '/teams', { data: { type: 'teams', attributes } });
+    expect(res.status).toBe(201);
+    return res.body.data.id as string;
+  }
+
+  let userCounter = 0;
+  /** A SCIM user; its platform account id is what team members and site admins are made of. */
+  async function createUser(active = true): Promise<{ id: string; userName: string; accountId: string }> {
+    const userName = `member${++userCounter}@example.com`;
+    const res = await api.scim('post', '/Users', newUser(userName, { active }));
+    expect(res.status).toBe(201);
+    const { rows } = await api.db.pool.query<{ account_id: string }>('SELECT account_id FROM scim_read.users WHERE id = $1', [res.body.id]);
+    return { id: res.body.id as string, userName, accountId: rows[0]!.account_id };
+  }
+
+  let groupCounter = 0;
+  async function createGroup(members: { id: string }[]): Promise<string> {
+    const res = await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA], displayName: `group ${++groupCounter}`, members: members.map((m) => ({ value: m.id })) });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  }
+
+  const setActive = (userId: string, active: boolean) => api.scim('patch', `/Users/${userId}`, patchOp({ op: 'replace', path: 'active', value: active }));
+  const addMembers = (groupId: string, ...users: { id: string }[]) =>
+    api.scim('patch', `/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: users.map((u) => ({ value: u.id })) }));
+  const removeMember = (groupId: string, user: { id: string }) =>
+    api.scim('patch', `/Groups/${groupId}`, patchOp({ op: 'remove', path: `members[value eq "${user.id}"]` }));
+
+  /** The SCIM API's own read-your-writes: its GET returns once the read model holds its writes. */
+  const scimSettled = () => api.scim('get', '/Groups?count=0');
+
+  async function members(teamId: string): Promise<{ 'account-id': string; kind: string; username: string }[]> {
+    await scimSettled();
+    const res = await admin('get', `/teams/${teamId}`);
+    expect(res.status).toBe(200);
+    return res.body.data.attributes.members;
+  }
+  const accountIds = async (teamId: string) => (await members(teamId)).map((m) => m['account-id']).sort();
+  const sorted = (...users: { accountId: string }[]) => users.map((u) => u.accountId).sort();
+
+  /** As the settings service will: the settings decider, appended through this app's dependencies. */
+  async function setSiteAdminGroup(groupId: string | null): Promise<void> {
+    await handleCommand(deps, SETTINGS_STREAM, settingsDecider, { type: 'SetSiteAdminGroup', data: { groupId }, context: systemContext() });
+  }
+  async function siteAdmins(): Promise<string[]> {
+    await scimSettled();
+    await readYourWrites.wait();
+    return (await queries.siteAdmins()).sort();
+  }
+
+  describe('POST /teams and GET /teams', () => {
+    it('creates a team with its service accounts: 201, a TeamCreated event', async () => {
+      const res = await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'Platform', 'service-accounts': ['ci-robot'] } } });
+      expect(res.status).toBe(201);
+      expect(res.headers['content-type']).toMatch(/^application\/vnd\.api\+json/);
+      expect(res.body.data).toMatchObject({
+        type: 'teams',
+        attributes: { name: 'Platform', 'is-owners': false, 'scim-group-id': null, 'scim-group-display-name': null, 'scim-link-paused': false },
+      });
+      expect(res.body.data.id).toMatch(/^team-[0-9a-f-]{36}$/);
+      expect(res.body.data.attributes.members).toEqual([{ 'account-id': expect.any(String), username: 'ci-robot', kind: 'service-account' }]);
+      const events = await api.store.readStream(res.body.data.id);
+      expect(events.map((e) => e.type)).toEqual(['TeamCreated']);
+      expect(events[0]!.metadata).toMatchObject({ actor: ADMIN });
+    });
+
+    it('rejects a name another team has, in any case, with 409', async () => {
+      await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'Security' } } });
+      const res = await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'SECURITY' } } });
+      expect(res.status).toBe(409);
+      expect(res.body).toEqual({ errors: [{ status: '409', title: 'error', detail: expect.stringMatching(/team name "SECURITY" is already taken/) }] });
+    });
+
+    it('rejects the owners team name (it exists from the start) with 409', async () => {
+      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'Owners' } } })).status).toBe(409);
+    });
+
+    it('rejects a document without a name, or of another type, with 400', async () => {
+      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: {} } })).status).toBe(400);
+      expect((await admin('post', '/teams', { data: { type: 'users', attributes: { name: 'x' } } })).status).toBe(400);
+      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'x', 'service-accounts': 'robot' } } })).status).toBe(400);
+    });
+
+    it('lists every team, the owners team first', async () => {
+      const res = await admin('get', '/teams');
+      expect(res.status).toBe(200);
+      expect(res.body.data[0]).toMatchObject({ id: OWNERS_TEAM_ID, type: 'teams', attributes: { name: 'owners', 'is-owners': true, members: [] } });
+      expect(res.body.data.map((t: { attributes: { name: string } }) => t.attributes.name)).toEqual(expect.arrayContaining(['Platform', 'Security']));
+    });
+
+    it('answers 404 for an unknown team, and for an id that could not be one', async () => {
+      expect((await admin('get', `/teams/team-${randomUUID()}`)).status).toBe(404);
+      expect((await admin('get', '/teams/group-1')).status).toBe(404);
+    });
+  });
+
+  describe('POST /teams/:id/scim-group-mapping (link)', () => {
+    it('replaces the human members with the group\'s active members and keeps service accounts', async () => {
+      const [alice, bob, carol] = [await createUser(), await createUser(), await createUser()];
+      const first = await createGroup([alice]);
+      const second = await createGroup([bob, carol]);
+      const teamId = await createTeam([{ name: 'deploy-bot' }]);
+      const robot = (await members(teamId))[0]!;
+      expect((await link(teamId, first)).status).toBe(201);
+      expect(await accountIds(teamId)).toEqual([robot['account-id'], alice.accountId].sort());
+      // Unlinking keeps the members as they are; linking again replaces them.
+      expect((await admin('delete', `/teams/${teamId}/scim-group-mapping`)).status).toBe(204);
+      expect(await accountIds(teamId)).toEqual([robot['account-id'], alice.accountId].sort());
+      const res = await link(teamId, second);
+      expect(res.status).toBe(201);
+      expect(res.body.data.attributes).toMatchObject({ 'scim-group-id': second, 'scim-group-display-name': expect.stringMatching(/^group /), 'scim-link-paused': false });
+      expect(await accountIds(teamId)).toEqual([robot['account-id'], bob.accountId, carol.accountId].sort());
+      expect(await members(teamId)).toContainEqual({ 'account-id': bob.accountId, username: bob.userName, kind: 'user' });
+      expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual([
+        'TeamCreated',
+        'TeamLinkedToScimGroup',
+        'TeamUnlinkedFromScimGroup',
+        'TeamLinkedToScimGroup',
+      ]);
+    });
+
+    it('leaves a deactivated user out, adds them when reactivated, and takes out one who leaves the group', async () => {
+      const [alice, bob] = [await createUser(), await createUser(false)];
+      const groupId = await createGroup([alice, bob]);
+      const teamId = await createTeam();
+      await link(teamId, groupId);
+      expect(await accountIds(teamId)).toEqual(sorted(alice));
+      await setActive(bob.id, true);
+      expect(await accountIds(teamId)).toEqual(sorted(alice, bob));
+      await setActive(alice.id, false);
+      expect(await accountIds(teamId)).toEqual(sorted(bob));
+      await removeMember(groupId, bob);
+      expect(await accountIds(teamId)).toEqual([]);
+      const carol = await createUser();
+      await addMembers(groupId, carol);
+      expect(await accountIds(teamId)).toEqual(sorted(carol));
+      await api.scim('delete', `/Users/${carol.id}`);
+      expect(await accountIds(teamId)).toEqual([]);
+    });
+
+    it('rejects the owners team with 422', async () => {
+      const groupId = await createGroup([await createUser()]);
+      const res = await link(OWNERS_TEAM_ID, groupId);
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0]).toMatchObject({ status: '422', detail: 'the owners team cannot be linked to a SCIM group' });
+    });
+
+    it('rejects the site-admin group with 422', async () => {
+      const groupId = await createGroup([await createUser()]);
+      await setSiteAdminGroup(groupId);
+      try {
+        const res = await link(await createTeam(), groupId);
+        expect(res.status).toBe(422);
+        expect(res.body.errors[0].detail).toBe('the site-admin group cannot be linked to a team');
+      } finally {
+        await setSiteAdminGroup(null);
+      }
+    });
+
+    it('rejects a group over the member limit (lowered to 3 here) with 413', async () => {
+      const users = [await createUser(), await createUser(), await createUser(), await createUser()];
+      const groupId = await createGroup(users);
+      const teamId = await createTeam();
+      const res = await link(teamId, groupId);
+      expect(res.status).toBe(413);
+      expect(res.body.errors[0].detail).toMatch(/over 3 members cannot be linked.*has 4/);
+      // Three is fine.
+      await removeMember(groupId, users[0]!);
+      expect((await link(teamId, groupId)).status).toBe(201);
+    });
+
+    it('rejects a team that is already linked with 409, to another group or the same', async () => {
+      const groupId = await createGroup([await createUser()]);
+      const other = await createGroup([await createUser()]);
+      const teamId = await createTeam();
+      expect((await link(teamId, groupId)).status).toBe(201);
+      for (const target of [other, groupId]) {
+        const res = await link(teamId, target);
+        expect(res.status).toBe(409);
+        expect(res.body.errors[0]).toMatchObject({ status: '409', detail: expect.stringMatching(/team is already linked to a SCIM group/) });
+      }
+    });
+
+    it('rejects a link past the teams-per-group limit (lowered to 2 here) with 422', async () => {
+      const groupId = await createGroup([await createUser()]);
+      const teams = [await createTeam(), await createTeam(), await createTeam()];
+      expect((await link(teams[0]!, groupId)).status).toBe(201);
+      expect((await link(teams[1]!, groupId)).status).toBe(201);
+      const res = await link(teams[2]!, groupId);
+      expect(res.status).toBe(422);
+      expect(res.body.errors[0].detail).toMatch(/links to at most 2 teams/);
+      expect(await linkedTeamCount(api.db.pool, groupId)).toBe(2);
+      // An unlink frees a place.
+      await admin('delete', `/teams/${teams[0]}/scim-group-mapping`);
+      expect((await link(teams[2]!, groupId)).status).toBe(201);
+    });
+
+    it('answers 404 for an unknown group, an unknown team, and a deleted group', async () => {
+      const teamId = await createTeam();
+      expect((await link(teamId, randomUUID())).status).toBe(404);
+      expect((await link(teamId, 'not-a-uuid')).status).toBe(404);
+      expect((await link(`team-${randomUUID()}`, await createGroup([]))).status).toBe(404);
+      const deleted = await createGroup([]);
+      await api.scim('delete', `/Groups/${deleted}`);
+      expect((await link(teamId, deleted)).status).toBe(404);
+    });
+
+    it('rejects a body without scim-group-id, or of another type, with 400', async () => {
+      const teamId = await createTeam();
+      expect((await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: {} } })).status).toBe(400);
+      expect((await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'teams', attributes: { 'scim-group-id': randomUUID() } } })).status).toBe(400);
+    });
+  });
+
+  describe('PATCH /teams/:id/scim-group-mapping (pause, resume)', () => {
+    it('pauses: keeps the members and stops updates; resumes: reconciles at once', async () => {
+      const [alice, bob, carol] = [await createUser(), await createUser(), await createUser()];
+      const groupId = await createGroup([alice, bob]);
+      const teamId = await createTeam();
+      await link(teamId, groupId);
+      const paused = await pause(teamId, true);
+      expect(paused.status).toBe(200);
+      expect(paused.body.data.attributes['scim-link-paused']).toBe(true);
+
+      await addMembers(groupId, carol);
+      await removeMember(groupId, alice);
+      await setActive(bob.id, false);
+      expect(await accountIds(teamId)).toEqual(sorted(alice, bob));
+
+      const resumed = await pause(teamId, false);
+      expect(resumed.status).toBe(200);
+      expect(resumed.body.data.attributes).toMatchObject({ 'scim-link-paused': false, 'scim-group-id': groupId });
+      expect(resumed.body.data.attributes.members.map((m: { 'account-id': string }) => m['account-id'])).toEqual(sorted(carol));
+      // And it follows again.
+      await setActive(bob.id, true);
+      expect(await accountIds(teamId)).toEqual(sorted(bob, carol));
+    });
+
+    it('changes nothing when pausing a paused link or resuming an active one', async () => {
+      const teamId = await createTeam();
+      await link(teamId, await createGroup([await createUser()]));
+      expect((await pause(teamId, false)).status).toBe(200);
+      expect((await pause(teamId, true)).status).toBe(200);
+      expect((await pause(teamId, true)).status).toBe(200);
+      expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual(['TeamCreated', 'TeamLinkedToScimGroup', 'TeamLinkPaused']);
+    });
+
+    it('rejects a team that is not linked with 409, and a body without paused with 400', async () => {
+      const teamId = await createTeam();
+      expect((await pause(teamId, true)).status).toBe(409);
+      expect((await admin('delete', `/teams/${teamId}/scim-group-mapping`)).status).toBe(409);
+      expect((await admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { attributes: {} } })).status).toBe(400);
+      expect((await admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { attributes: { paused: 'maybe' } } })).status).toBe(400);
+    });
+  });
+
+  describe('when a linked group is deleted', () => {
+    it('detaches every team linked to it; their members stay', async () => {
+      const alice = await createUser();
+      const groupId = await createGroup([alice]);
+      const teams = [await createTeam(), await createTeam()];
+      for (const teamId of teams) await link(teamId, groupId);
+      expect(await api.scim('delete', `/Groups/${groupId}`).then((r) => r.status)).toBe(204);
+      // What the SCIM API does after a GroupDeleted: a second call changes nothing.
+      await commands.detachGroupFromTeams(groupId, systemContext(), 'group-deleted');
+      await commands.detachGroupFromTeams(groupId, systemContext(), 'group-deleted');
+      for (const teamId of teams) {
+        const events = await api.store.readStream(teamId);
+        expect(events.map((e) => e.type)).toEqual(['TeamCreated', 'TeamLinkedToScimGroup', 'TeamUnlinkedFromScimGroup']);
+        expect(events[2]!.data).toEqual({ teamId, groupId, reason: 'group-deleted' });
+        await scimSettled();
+        const res = await admin('get', `/teams/${teamId}`);
+        expect(res.body.data.attributes).toMatchObject({ 'scim-group-id': null, 'scim-link-paused': false });
+        expect(res.body.data.attributes.members.map((m: { 'account-id': string }) => m['account-id'])).toEqual(sorted(alice));
+      }
+      expect(await linkedTeamCount(api.db.pool, groupId)).toBe(0);
+    });
+  });
+
+  describe('the site-admin group', () => {
+    it('grants its active members, follows its membership, revokes on change, revokes nobody when cleared', async () => {
+      const [alice, bob, carol, dave] = [await createUser(), await createUser(), await createUser(false), await createUser()];
+      const first = await createGroup([alice, bob, carol]);
+      const second = await createGroup([bob, dave]);
+
+      // Setting it revokes every SCIM grant its active members do not hold (an earlier test's group
+      // was set and cleared: its member kept the grant until now).
+      await setSiteAdminGroup(first);
+      expect(await siteAdmins()).toEqual(sorted(alice, bob));
+      await setActive(carol.id, true);
+      expect(await siteAdmins()).toEqual(sorted(alice, bob, carol));
+      await setActive(alice.id, false);
+      await removeMember(first, carol);
+      expect(await siteAdmins()).toEqual(sorted(bob));
+      await setActive(alice.id, true);
+      expect(await siteAdmins()).toEqual(sorted(alice, bob));
+
+      // Changing it revokes the previous members' SCIM grants and grants the new ones.
+      await setSiteAdminGroup(second);
+      expect(await siteAdmins()).toEqual(sorted(bob, dave));
+
+      // Clearing it revokes nobody, and the grants stop following the group.
+      await setSiteAdminGroup(null);
+      expect(await siteAdmins()).toEqual(sorted(bob, dave));
+      await removeMember(second, dave);
+      await addMembers(second, alice);
+      expect(await siteAdmins()).toEqual(sorted(bob, dave));
+    });
+  });
+
+  describe('GET /scim-groups', () => {
+    it('lists the provisioned groups with their member counts and linked teams', async () => {
+      const groupId = await createGroup([await createUser(), await createUser()]);
+      const teamId = await createTeam();
+      await link(teamId, groupId);
+      await scimSettled();
+      const res = await admin('get', '/scim-groups');
+      expect(res.status).toBe(200);
+      const group = res.body.data.find((g: { id: string }) => g.id === groupId);
+      expect(group).toEqual({ id: groupId, type: 'scim-groups', attributes: { 'display-name': expect.stringMatching(/^group /), 'member-count': 2, 'linked-team-ids': [teamId] } });
+    });
+  });
+
+  describe('GET /scim-activity', () => {
+    it('lists the most recent events, newest first, with actor, request id and the token\'s description', async () => {
+      const teamId = await createTeam();
+      await createUser();
+      await scimSettled();
+      const res = await admin('get', '/scim-activity?limit=2');
+      expect(res.status).toBe(200);
+      expect(res.body.data).toHaveLength(2);
+      const [provisioned, created] = res.body.data;
+      expect(provisioned).toMatchObject({
+        type: 'scim-activities',
+        attributes: { 'event-type': 'UserProvisioned', 'actor-kind': 'scim-token', 'token-description': 'SCIM_BOOTSTRAP_TOKEN', summary: `user member${userCounter}@example.com provisioned` },
+      });
+      expect(created).toMatchObject({
+        attributes: { 'event-type': 'TeamCreated', 'stream-id': teamId, 'actor-kind': 'admin', 'actor-id': ADMIN.id, 'token-description': null, summary: `team team ${teamCounter} created` },
+      });
+      expect(created.attributes['request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.parse(created.attributes['occurred-at'])).toBeLessThanOrEqual(Date.parse(provisioned.attributes['occurred-at']));
+    });
+
+    it('answers 50 by default and rejects a limit outside 1..200 with 400', async () => {
+      expect((await admin('get', '/scim-activity')).body.data).toHaveLength(50);
+      for (const limit of ['0', '201', 'ten', '1.5']) expect((await admin('get', `/scim-activity?limit=${limit}`)).status).toBe(400);
+      expect((await admin('get', '/scim-activity?limit=200')).status).toBe(200);
+    });
+  });
+});
+
+function systemContext(): CommandContext {
+  const id = randomUUID();
+  return { commandId: id, requestId: id, correlationId: id, actor: { kind: 'system', id: 'e2e' }, source: {}, now: new Date().toISOString() };
+}

@@ -1,0 +1,53 @@
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../shared/config';
+import { createLogger } from '../../shared/logging/logger';
+import { start } from '../../services/scim-api/main';
+import { createTestDatabase } from './postgres';
+
+/** The administrator token the service under test accepts on /api/v2/admin. */
+export const ADMIN_TOKEN = 'test-admin-bootstrap-token-0123456789abcdef-0123456789abcdef';
+export const TOKEN_HMAC_SECRET = 'test-token-hmac-secret-0123456789abcdef-0123456789abcdef-0123';
+
+export interface AdminService {
+  /** http://127.0.0.1:<port>, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly adminToken: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole service process (the one `node dist/services/scim-api/main.js` runs), in this process,
+ * on a free port over a fresh database; stop() shuts it down and drops the database.
+ */
+export async function startAdminService(label = 'admin', env: Record<string, string> = {}): Promise<AdminService> {
+  const db = await createTestDatabase(label, { migrate: false });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    ADMIN_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
+    TOKEN_HMAC_SECRET,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'scim-api' });
+  let service: Awaited<ReturnType<typeof start>>;
+  try {
+    service = await start(config, log);
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
+  const { port } = service.server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    adminToken: ADMIN_TOKEN,
+    async stop() {
+      try {
+        await service.stop();
+      } finally {
+        await db.drop();
+      }
+    },
+  };
+}

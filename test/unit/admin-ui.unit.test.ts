@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { projectRoot } from '../../shared/db/project-root';
+
+interface AdminUiHelpers {
+  scimState(attributes: unknown): 'enabled' | 'paused' | 'disabled';
+  expiryFor(days: number, now: Date): string | undefined;
+  formatDateTime(value: unknown, options?: { locale?: string; timeZone?: string; seconds?: boolean }): string;
+  relativeTime(value: unknown, now: Date, locale?: string): string;
+  errorMessage(status: number, body: unknown): string;
+  actorLabel(attributes: Record<string, unknown>): string;
+  plural(count: number, one: string, many: string): string;
+}
+
+// app.js is a browser script, not a module: it exports its pure helpers only when Node loads it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ui = require(path.join(projectRoot(), 'services/scim-api/admin-ui/app.js')) as AdminUiHelpers;
+
+describe('the SCIM settings page helpers', () => {
+  describe('scimState', () => {
+    it('reads disabled, enabled and paused from the settings attributes', () => {
+      expect(ui.scimState({ enabled: false, paused: false })).toBe('disabled');
+      expect(ui.scimState({ enabled: false, paused: true })).toBe('disabled');
+      expect(ui.scimState({ enabled: true, paused: false })).toBe('enabled');
+      expect(ui.scimState({ enabled: true, paused: true })).toBe('paused');
+      expect(ui.scimState(undefined)).toBe('disabled');
+    });
+  });
+
+  describe('expiryFor', () => {
+    it('leaves 365 days to the API default, which is exactly that', () => {
+      expect(ui.expiryFor(365, NOW)).toBeUndefined();
+    });
+
+    it('asks for 30 and 90 days ahead with a few minutes to spare for the trip to the server', () => {
+      expect(ui.expiryFor(30, NOW)).toBe('2026-02-14T12:10:00.000Z');
+      expect(ui.expiryFor(90, NOW)).toBe('2026-04-15T12:10:00.000Z');
+    });
+
+    it('rejects a duration that is not one of the presets', () => {
+      expect(() => ui.expiryFor(10, NOW)).toThrow(RangeError);
+    });
+  });
+
+  describe('formatDateTime', () => {
+    it('formats in the given locale and time zone, with seconds on request', () => {
+      expect(ui.formatDateTime('2026-01-15T12:00:05Z', { locale: 'en-GB', timeZone: 'UTC' })).toBe('15 Jan 2026, 12:00');
+      expect(ui.formatDateTime('2026-01-15T12:00:05Z', { locale: 'en-GB', timeZone: 'UTC', seconds: true })).toBe('15 Jan 2026, 12:00:05');
+    });
+
+    it('shows nothing for no date, and an unparseable value as it came', () => {
+      expect(ui.formatDateTime(null)).toBe('');
+      expect(ui.formatDateTime('soon')).toBe('soon');
+    });
+  });
+
+  describe('relativeTime', () => {
+    it('counts days for token expiries, hours and minutes for recent use', () => {
+      expect(ui.relativeTime('2026-04-15T12:10:00Z', NOW, 'en')).toBe('in 90 days');
+      expect(ui.relativeTime('2027-01-15T12:00:00Z', NOW, 'en')).toBe('in 365 days');
+      expect(ui.relativeTime('2026-01-16T12:00:00Z', NOW, 'en')).toBe('tomorrow');
+      expect(ui.relativeTime('2026-01-15T09:00:00Z', NOW, 'en')).toBe('3 hours ago');
+      expect(ui.relativeTime('2026-01-15T11:58:00Z', NOW, 'en')).toBe('2 minutes ago');
+      expect(ui.relativeTime('2026-01-15T11:59:30Z', NOW, 'en')).toBe('now');
+      expect(ui.relativeTime(null, NOW, 'en')).toBe('');
+    });
+  });
+
+  describe('errorMessage', () => {
+    it('shows the JSON:API error detail, else its title', () => {
+      expect(ui.errorMessage(409, { errors: [{ status: '409', title: 'conflict', detail: 'team is already linked to a SCIM group' }] })).toBe(
+        'team is already linked to a SCIM group',
+      );
+      expect(ui.errorMessage(422, { errors: [{ status: '422', title: 'unprocessable' }] })).toBe('unprocessable');
+    });
+
+    it('says what happened when the body says nothing', () => {
+      expect(ui.errorMessage(502, null)).toBe('The request failed (HTTP 502).');
+      expect(ui.errorMessage(0, null)).toMatch(/did not answer/);
+    });
+  });
+
+  describe('actorLabel', () => {
+    it('names the actor and the token it used', () => {
+      expect(ui.actorLabel({ 'actor-kind': 'scim-token', 'actor-id': 'st-1', 'token-description': 'Entra ID' })).toBe('scim token st-1 (token “Entra ID”)');
+      expect(ui.actorLabel({ 'actor-kind': 'admin', 'actor-id': 'bootstrap', 'token-description': null })).toBe('admin bootstrap');
+      expect(ui.actorLabel({})).toBe('unknown');
+    });
+  });
+});
+
+const NOW = new Date('2026-01-15T12:00:00Z');
