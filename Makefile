@@ -3,11 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run migrate rebuild bench-read-side import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench-read-side import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run        start the service (Postgres event store, local Kafka) on http://127.0.0.1:8080"
 	@echo "make test       type-check, lint and run every test (starts the local Kafka if none answers)"
+	@echo "make team-sync / event-publisher / projector   run one component alone"
 	@echo "make migrate    create the database if missing and apply migrations"
 	@echo "make rebuild    rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
 	@echo "make build      compile TypeScript to dist/"
@@ -25,6 +26,16 @@ build: node_modules
 
 run: build
 	@bash scripts/run-local.sh
+
+# Each component alone, for scale (the API then runs with RUN_PROJECTIONS=false / RUN_PUBLISHER=false).
+team-sync: build
+	node dist/services/team-sync/main.js
+
+event-publisher: build
+	node dist/services/event-publisher/main.js
+
+projector: build
+	node dist/services/projector/main.js
 
 migrate: build
 	node dist/scripts/migrate.js

@@ -11,6 +11,7 @@
 #   KAFKA_PORT             broker port on 127.0.0.1 (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller port (default KAFKA_PORT + 1, so 9093)
 #   KAFKA_HOME_DIR         jars, config, data, pid and log (default <repo>/.kafka, git-ignored)
+#   KAFKA_LIBS_DIR         where the jars are (default $KAFKA_HOME_DIR/libs)
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xmx512m -Xms256m)
 #   KAFKA_WAIT_TIMEOUT     seconds to wait for readiness (default 60)
 #
@@ -27,7 +28,8 @@ KAFKA_HOME_DIR="$(mkdir -p "$KAFKA_HOME_DIR" && cd "$KAFKA_HOME_DIR" && pwd)" # 
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}"
 KAFKA_WAIT_TIMEOUT="${KAFKA_WAIT_TIMEOUT:-60}"
 
-LIBS_DIR="$KAFKA_HOME_DIR/libs"
+# KAFKA_LIBS_DIR lets a second broker (a test's own) share the jars of the first.
+LIBS_DIR="${KAFKA_LIBS_DIR:-$KAFKA_HOME_DIR/libs}"
 LIBS_MARKER="$LIBS_DIR/.complete"
 CONFIG_DIR="$KAFKA_HOME_DIR/config"
 CONFIG_FILE="$CONFIG_DIR/server.properties"

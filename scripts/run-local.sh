@@ -36,6 +36,9 @@ if [ -z "${SCIM_BOOTSTRAP_TOKEN:-}" ]; then
   scim_shown="$SCIM_BOOTSTRAP_TOKEN"
 fi
 
+# The reference team-sync consumer runs beside the service; its view: http://127.0.0.1:8081/team-sync/state
+export RUN_TEAM_SYNC="${RUN_TEAM_SYNC:-true}"
+
 port="${PORT:-8080}"
 cat <<MSG
 
@@ -43,6 +46,7 @@ cat <<MSG
   SCIM token:      ${scim_shown}
   Settings page:   http://127.0.0.1:${port}/admin/scim
   Admin token:     ${admin_shown}
+  Team-sync view:  http://127.0.0.1:${TEAM_SYNC_PORT:-8081}/team-sync/state  (the reference Kafka consumer)
   try:             curl -s -H "Authorization: Bearer <SCIM token>" -H 'Content-Type: application/scim+json' \\
                      -d '{"userName":"jdoe@example.com","emails":[{"value":"jdoe@example.com"}]}' http://127.0.0.1:${port}/scim/v2/Users
 

@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { loadConfig, ConfigError, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
 import { redactConnectionString } from '../../shared/db/connection-string';
 import { migrate } from '../../shared/db/migrate';
 import { createPool } from '../../shared/db/pool';
 import { createEventStore } from '../../shared/eventstore/create-event-store';
 import { createKafka } from '../../shared/kafka/client';
 import { createLogger, type Logger } from '../../shared/logging/logger';
+import { loadConfigOrExit, runMain, stopOnSignals } from '../../shared/process/lifecycle';
 import { publisherMetrics } from './metrics';
 import { startEventPublisher } from './publisher';
 
@@ -33,6 +34,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     kafka,
     topic: config.KAFKA_TOPIC,
     partitions: config.KAFKA_TOPIC_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     log,
   });
 
@@ -71,40 +73,11 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   return { server, stop };
 }
 
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const log = createLogger({ level: config.LOG_LEVEL, name: 'event-publisher' });
-  const { stop } = await start(config, log);
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    createLogger({ name: 'event-publisher' }).fatal({ err }, 'failed to start');
-    process.exit(1);
+  runMain('event-publisher', async () => {
+    const config = loadConfigOrExit();
+    const log = createLogger({ level: config.LOG_LEVEL, name: 'event-publisher' });
+    const { stop } = await start(config, log);
+    stopOnSignals(log, stop);
   });
 }

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
+import { Client } from 'pg';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { Pool } from '../../shared/db/pool';
 import type { EventStore, RecordedEvent, Subscription, SubscriptionMessage } from '../../shared/eventstore/port';
@@ -33,6 +34,8 @@ export interface EventPublisherOptions {
   readonly producerRetry?: RetryOptions;
   /** How long stop() lets a send in flight finish before it disconnects the producer under it. */
   readonly stopGraceMs?: number;
+  /** How often a publisher on standby (another one holds this name) asks again. */
+  readonly standbyRetryMs?: number;
   /** Test hook: runs after the broker acknowledged a batch and before its checkpoint is saved. */
   readonly beforeCheckpoint?: (events: readonly RecordedEvent[]) => Promise<void>;
   readonly now?: () => number;
@@ -60,6 +63,7 @@ export const DEFAULT_RETRY = Object.freeze({ initialMs: 100, maxMs: 5_000 });
 /** About 3 s of retries inside kafkajs (100, 200, 400, 800, 1600 ms), then the publisher's own backoff. */
 export const DEFAULT_PRODUCER_RETRY: RetryOptions = Object.freeze({ retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 });
 export const DEFAULT_STOP_GRACE_MS = 10_000;
+export const DEFAULT_STANDBY_RETRY_MS = 5_000;
 export const LAG_COUNT_CAP = 10_000;
 
 type Outcome = 'stopped' | 'moved';
@@ -70,6 +74,9 @@ type Outcome = 'stopped' | 'moved';
  * and only once the broker acknowledged it is its checkpoint saved. Any failure (broker or database)
  * backs off, reconnects, and resubscribes from the saved checkpoint, so a batch that failed halfway is
  * sent again whole: consumers may see an event twice, never miss one, and never see a stream out of order.
+ *
+ * One publisher per name is active at a time (a Postgres advisory lock, held on its own connection):
+ * every API instance may run one, and the others stand by until the active one stops or dies.
  */
 export function startEventPublisher(options: EventPublisherOptions): EventPublisher {
   const { pool, store, kafka, topic } = options;
@@ -85,6 +92,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
 
   const checkpoint$ = new BehaviorSubject<Position | null>(null);
   const stopping = new AbortController();
+  const leadership = new Leadership(pool, `event-publisher:${name}`);
   let producer: Producer | undefined;
   /** What this publisher last saved or read back: the only position it may save after. */
   let committed: Position | null = null;
@@ -97,6 +105,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
     const admin = kafka.admin();
     try {
       await admin.connect();
+      // Also after a reconnect: a topic deleted meanwhile comes back with its partitions, never auto-created with the broker's default.
       const created = await admin.createTopics({
         topics: [{ topic, numPartitions: options.partitions, replicationFactor }],
         waitForLeaders: true,
@@ -125,6 +134,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
       idempotent: true,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
       retry: options.producerRetry ?? DEFAULT_PRODUCER_RETRY,
     });
     producer = created;
@@ -153,6 +163,8 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
     }
     if (to === null || (committed !== null && !isAfter(to, committed))) return undefined;
     const events = messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+    // Another instance may already have taken over: do not publish beside it.
+    leadership.assertHeld();
     if (events.length > 0) {
       await send(target, events);
       await options.beforeCheckpoint?.(events);
@@ -192,13 +204,17 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
 
   async function run(): Promise<void> {
     let failures = 0;
-    let topicReady = false;
+    let standingBy = false;
     while (!stopping.signal.aborted) {
       try {
-        if (!topicReady) {
-          await ensureTopic();
-          topicReady = true;
+        if (!(await leadership.acquire())) {
+          if (!standingBy) log.info('another publisher is active under this name; standing by');
+          standingBy = true;
+          await delay(options.standbyRetryMs ?? DEFAULT_STANDBY_RETRY_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
+          continue;
         }
+        standingBy = false;
+        if (!producer) await ensureTopic();
         const target = producer ?? (await connectProducer());
         const from = await readCheckpoint(pool, name);
         setCommitted(from);
@@ -210,6 +226,8 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
         if (outcome === 'stopped') break;
       } catch (error) {
         await dropProducer();
+        // Whatever failed, hold the lock only on a healthy connection: acquire() reconnects.
+        if (!leadership.healthy()) await leadership.release();
         if (stopping.signal.aborted) break;
         const waitMs = backoff(retry, failures++);
         log.error(
@@ -220,6 +238,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
       }
     }
     await dropProducer();
+    await leadership.release();
   }
 
   const running = run().catch((err: unknown) => log.fatal({ err }, 'event publisher crashed'));
@@ -245,6 +264,74 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
       checkpoint$.complete();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Leadership
+
+class LeadershipLost extends Error {
+  constructor() {
+    super('the publisher lock connection was lost; another publisher may be active');
+    this.name = 'LeadershipLost';
+  }
+}
+
+/** A session-level advisory lock on a connection of its own: held while the connection lives. */
+class Leadership {
+  private client: Client | undefined;
+  private lost = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly key: string,
+  ) {}
+
+  /** True when this publisher holds the lock (now or already); false when another one does. */
+  async acquire(): Promise<boolean> {
+    if (this.client && !this.lost) return true;
+    await this.release();
+    const client = new Client({
+      ...this.pool.options,
+      application_name: 'event-publisher-lock',
+      connectionTimeoutMillis: 10_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    const lose = (): void => {
+      if (this.client === client) this.lost = true;
+    };
+    client.on('error', lose);
+    client.on('end', lose);
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [this.key]);
+      if (rows[0]?.locked !== true) {
+        await client.end().catch(() => undefined);
+        return false;
+      }
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.lost = false;
+    this.client = client;
+    return true;
+  }
+
+  healthy(): boolean {
+    return this.client !== undefined && !this.lost;
+  }
+
+  assertHeld(): void {
+    if (!this.healthy()) throw new LeadershipLost();
+  }
+
+  /** Ending the session releases the lock. */
+  async release(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError, type Config } from '../../shared/config';
+import { loadConfigOrExit, runMain, stopOnSignals } from '../../shared/process/lifecycle';
 import { migrate } from '../../shared/db/migrate';
 import { createPool } from '../../shared/db/pool';
 import { createEventStore } from '../../shared/eventstore/create-event-store';
@@ -11,16 +11,7 @@ import { startProjection } from '../../projections/runtime/runner';
  * (the API then runs with RUN_PROJECTIONS=false and follows the checkpoints from Postgres).
  */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger({ level: config.LOG_LEVEL, name: 'projector' });
   await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
@@ -30,24 +21,11 @@ async function main(): Promise<void> {
   );
   log.info({ projections: projections.map((p) => p.name) }, 'projecting');
 
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'stopping');
-    Promise.all(runners.map((r) => r.stop()))
-      .then(() => store.close())
-      .then(() => pool.end())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await store.close();
+    await pool.end();
+  });
 }
 
-main().catch((err: unknown) => {
-  createLogger({ name: 'projector' }).fatal({ err }, 'failed to start');
-  process.exit(1);
-});
+runMain('projector', main);

@@ -21,7 +21,7 @@ import { tokensRoutes } from './admin/tokens-routes';
 import { adminUiRoutes } from './admin-ui/admin-ui-routes';
 import { createApp } from './app';
 import type { ReadinessCheck } from './http/health';
-import { createHttpMetrics } from './http/metrics';
+import { createHttpMetrics, type HttpMetrics } from './http/metrics';
 import { ReadYourWrites, type CheckpointStream } from './read/read-your-writes';
 import { createScimQueries } from './read/scim-queries';
 import { createTeamQueries } from './read/team-queries';
@@ -42,6 +42,8 @@ export interface ScimApiParts {
   readonly readiness?: readonly ReadinessCheck[];
   /** Told every read-your-writes wait, in seconds (benchmarks); the metric records it too. */
   readonly onReadYourWritesWait?: (seconds: number) => void;
+  /** The registry /metrics shows; the process adds its other components' metrics to it. */
+  readonly metrics?: HttpMetrics;
   /** Defaults to the writer that fits the event store; tests choose the two-phase one too. */
   readonly writer?: StreamWriter;
 }
@@ -63,7 +65,7 @@ const systemContext = (clock: Clock, what: string): CommandContext => {
 /** The SCIM API's object graph over infrastructure the caller owns (the process, or a test). */
 export function composeScimApi(parts: ScimApiParts): ScimApi {
   const { config, pool, eventStore, log, clock, checkpoints, readiness = [], writer, onReadYourWritesWait } = parts;
-  const metrics = createHttpMetrics();
+  const metrics = parts.metrics ?? createHttpMetrics();
   const rywWait = new Histogram({
     name: 'scim_read_your_writes_wait_seconds',
     help: "How long reads waited for the read model to reach this instance's last write",

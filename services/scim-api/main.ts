@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { filter, firstValueFrom } from 'rxjs';
-import { loadConfig, ConfigError, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config';
+import { loadConfigOrExit, runMain, stopOnSignals } from '../../shared/process/lifecycle';
 import { redactConnectionString } from '../../shared/db/connection-string';
 import { migrate } from '../../shared/db/migrate';
 import { createPool } from '../../shared/db/pool';
@@ -12,7 +13,12 @@ import { systemClock } from '../../shared/clock';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
 import { startProjection } from '../../projections/runtime/runner';
 import { scimProjection } from '../../projections/scim/projection';
+import { publisherMetrics } from '../event-publisher/metrics';
+import { startEventPublisher } from '../event-publisher/publisher';
+import { loadTeamSyncConfig } from '../team-sync/config';
+import { start as startTeamSync } from '../team-sync/main';
 import { composeScimApi } from './compose';
+import { createHttpMetrics } from './http/metrics';
 import { polledCheckpoints } from './read/checkpoint-stream';
 import { keysOfStream } from './write/keys-of-stream';
 
@@ -37,7 +43,33 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     : undefined;
   // The read model's tables exist once the first catch-up is done; reads need them.
   if (projection) await firstValueFrom(projection.caughtUp$.pipe(filter(Boolean)));
+  // Every event reaches Kafka through this subscription processor, never from a request; with
+  // RUN_PUBLISHER=false it runs alone (`node dist/services/event-publisher/main.js`).
+  const metrics = createHttpMetrics();
+  const publisher = config.RUN_PUBLISHER
+    ? startEventPublisher({
+        pool,
+        store: eventStore,
+        kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-publisher`, log: log.child({ component: 'kafka' }) }),
+        topic: config.KAFKA_TOPIC,
+        partitions: config.KAFKA_TOPIC_PARTITIONS,
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        log,
+      })
+    : undefined;
+  if (publisher) publisherMetrics(metrics.registry, publisher, log);
+  // The reference downstream consumer, beside the service for a one-command demo. It starts in
+  // the background: a Kafka problem must never keep SCIM from answering.
+  const teamSyncLog = log.child({ component: 'team-sync' });
+  const teamSync = config.RUN_TEAM_SYNC
+    ? startTeamSync(config, loadTeamSyncConfig(), teamSyncLog, { defaultMetrics: false }).catch((err: unknown) => {
+        teamSyncLog.error({ err }, 'team-sync did not start');
+        return undefined;
+      })
+    : undefined;
+
   const { app, initialise } = composeScimApi({
+    metrics,
     checkpoints: projection ? projection.checkpoint$ : polledCheckpoints(pool, scimProjection.name),
     config,
     pool,
@@ -76,46 +108,19 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     clearInterval(reconciler);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await projection?.stop();
+    await publisher?.stop();
+    await (await teamSync)?.stop();
     await eventStore.close();
     await pool.end();
   };
   return { server, stop };
 }
 
-async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const log = createLogger({ level: config.LOG_LEVEL, name: 'scim-api' });
-  const { stop } = await start(config, log);
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    createLogger({ name: 'scim-api' }).fatal({ err }, 'failed to start');
-    process.exit(1);
+  runMain('scim-api', async () => {
+    const config = loadConfigOrExit();
+    const log = createLogger({ level: config.LOG_LEVEL, name: 'scim-api' });
+    const { stop } = await start(config, log);
+    stopOnSignals(log, stop);
   });
 }

@@ -35,6 +35,12 @@ export const configSchema = z
     KAFKA_CLIENT_ID: z.string().min(1).default('scim-provisioning'),
     KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('scim.events.v1'),
     KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
+    /** Replicas per partition when the service creates the topic: 1 for a single broker, 3 in production. */
+    KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
+    /** Publish events to Kafka from this process (the default), or leave it to a separate publisher. */
+    RUN_PUBLISHER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** Also run the reference team-sync consumer in this process (`make run` does); its state on TEAM_SYNC_PORT. */
+    RUN_TEAM_SYNC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     READY_TIMEOUT_MS: positiveInt.default(2000),
     /**
      * Seeds one SCIM token at start (kept as an HMAC, expiring like any other); on a fresh install

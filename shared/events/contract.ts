@@ -3,6 +3,9 @@ import type { AccountEvent } from '../domain/accounts/account';
 import type { GroupEvent } from '../domain/groups/events';
 import type { JsonValue } from '../domain/json';
 import type { EventMetadata } from '../domain/metadata';
+import type { SettingsEvent } from '../domain/settings/settings';
+import type { TeamEvent } from '../domain/teams/team';
+import type { TokenEvent } from '../domain/tokens/token';
 import type { UserEvent } from '../domain/users/events';
 
 /**
@@ -115,6 +118,45 @@ const accountRegisteredV1 = z.object({
   displayName: z.string().optional(),
 });
 
+const teamId = z
+  .string()
+  .regex(/^team-[a-z0-9][a-z0-9-]{0,62}$/)
+  .meta({ description: 'The team id, which is also its stream: `team-<name>`.' });
+const linkedGroupId = uuid('The SCIM group the team follows.');
+
+const teamCreatedV1 = z.object({
+  teamId,
+  name: z.string().min(1),
+  isOwners: z.boolean().meta({ description: 'The owners team: its members administer the platform.' }),
+  serviceAccounts: z
+    .array(z.object({ id: z.string(), name: z.string() }))
+    .meta({ description: 'Members that are not people: they stay when the team follows a group.' }),
+});
+const teamLinkedToScimGroupV1 = z.object({ teamId, groupId: linkedGroupId });
+const teamUnlinkedFromScimGroupV1 = z.object({
+  teamId,
+  groupId: linkedGroupId,
+  reason: z.enum(['unlinked', 'group-deleted', 'scim-disabled']).meta({ description: 'The members stay as they are in every case.' }),
+});
+const teamLinkPausedV1 = z.object({ teamId, groupId: linkedGroupId });
+const teamLinkResumedV1 = z.object({ teamId, groupId: linkedGroupId });
+
+const noData = z.object({}).meta({ description: 'No data: the type says it all.' });
+const siteAdminGroupSetV1 = z.object({
+  groupId: uuid('The SCIM group whose members are site admins.'),
+  previousGroupId: z.guid().nullable(),
+});
+const siteAdminGroupClearedV1 = z.object({ previousGroupId: z.guid() });
+
+const tokenId = z.string().min(1).meta({ description: 'The token id (never its value); the stream is `scim-token-<tokenId>`.' });
+const scimTokenCreatedV1 = z.object({
+  tokenId,
+  description: z.string(),
+  expiresAt: timestamp('When the token stops working.'),
+  createdAt: timestamp('When the token was created.'),
+});
+const scimTokenRevokedV1 = z.object({ tokenId, reason: z.enum(['revoked', 'scim-disabled']) });
+
 // ---------------------------------------------------------------------------------------------------
 // Contracts
 
@@ -195,6 +237,35 @@ export const EVENT_CONTRACTS = {
     version: 1,
     data: accountRegisteredV1,
   }),
+  TeamCreated: eventContract({ description: 'A platform team was created.', version: 1, data: teamCreatedV1 }),
+  TeamLinkedToScimGroup: eventContract({
+    description: "A team now follows a SCIM group: its human members are the group's active members.",
+    version: 1,
+    data: teamLinkedToScimGroupV1,
+  }),
+  TeamUnlinkedFromScimGroup: eventContract({
+    description: 'A team stopped following its SCIM group; its members stay as they are.',
+    version: 1,
+    data: teamUnlinkedFromScimGroupV1,
+  }),
+  TeamLinkPaused: eventContract({ description: "A team's link is paused: its members stop following the group for now.", version: 1, data: teamLinkPausedV1 }),
+  TeamLinkResumed: eventContract({ description: "A team's link is resumed: its members catch up with the group at once.", version: 1, data: teamLinkResumedV1 }),
+  ScimEnabled: eventContract({ description: 'SCIM provisioning was enabled (stream `scim-settings`).', version: 1, data: noData }),
+  ScimPaused: eventContract({ description: 'SCIM provisioning was paused: requests are refused, nothing is removed.', version: 1, data: noData }),
+  ScimResumed: eventContract({ description: 'SCIM provisioning was resumed.', version: 1, data: noData }),
+  ScimDisabled: eventContract({
+    description: 'SCIM was disabled: identities, groups, memberships, team links and tokens go; accounts, teams and admin grants stay.',
+    version: 1,
+    data: noData,
+  }),
+  SiteAdminGroupSet: eventContract({ description: 'The members of a SCIM group are now site admins.', version: 1, data: siteAdminGroupSetV1 }),
+  SiteAdminGroupCleared: eventContract({
+    description: 'No group grants site admin any more; existing grants stay.',
+    version: 1,
+    data: siteAdminGroupClearedV1,
+  }),
+  ScimTokenCreated: eventContract({ description: 'A SCIM bearer token was created (its value is never in an event).', version: 1, data: scimTokenCreatedV1 }),
+  ScimTokenRevoked: eventContract({ description: 'A SCIM bearer token was revoked.', version: 1, data: scimTokenRevokedV1 }),
 } as const satisfies EventContracts;
 
 export type EventType = keyof typeof EVENT_CONTRACTS;
@@ -271,7 +342,7 @@ export function messageSchema(type: string, version: number, data: z.ZodType, de
 // ---------------------------------------------------------------------------------------------------
 // Compile-time guard: the contract and the domain's event types cannot drift apart.
 
-type DomainEvents = UserEvent | GroupEvent | AccountEvent;
+type DomainEvents = UserEvent | GroupEvent | AccountEvent | TeamEvent | SettingsEvent | TokenEvent;
 type DomainData = { [E in DomainEvents as E['type']]: E['data'] };
 
 /** Stops at JsonValue (already readonly, and recursive). Drops index signatures from schemas that allow more. */

@@ -61,7 +61,7 @@ describe('the service process', () => {
     });
 
     it('keeps a plain caller-supplied request id and replaces anything else', async () => {
-      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: (brokers ?? ['127.0.0.1:1']).join(',') });
+      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: (brokers ?? ['127.0.0.1:1']).join(','), RUN_PUBLISHER: 'false' });
       try {
         const kept = await fetch(`${service.url}/healthz`, { headers: { 'X-Request-Id': 'abc-123' } });
         expect(kept.headers.get('x-request-id')).toBe('abc-123');
@@ -76,7 +76,7 @@ describe('the service process', () => {
   describe('when Kafka is unreachable', () => {
     it('answers /readyz with 503 naming kafka, and /healthz with 200', async () => {
       // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: '127.0.0.1:1', READY_TIMEOUT_MS: '1500' });
+      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: '127.0.0.1:1', READY_TIMEOUT_MS: '1500', RUN_PUBLISHER: 'false' });
       try {
         const ready = await fetch(`${service.url}/readyz`);
         expect(ready.status).toBe(503);
@@ -93,7 +93,7 @@ describe('the service process', () => {
   describe('when it starts on a database that does not exist', () => {
     it('creates and migrates it', async () => {
       const fresh = `${db.url}_fresh`;
-      const service = await startService({ DATABASE_URL: fresh, KAFKA_BROKERS: '127.0.0.1:1' });
+      const service = await startService({ DATABASE_URL: fresh, KAFKA_BROKERS: '127.0.0.1:1', RUN_PUBLISHER: 'false' });
       await service.stop();
       const pool = createPool(fresh, 1);
       try {

@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { generateEventSchemas, staleEventDocs } from '../../../scripts/generate-event-schemas';
 import { GROUP_EVENT_TYPES } from '../../../shared/domain/groups/events';
+import { SETTINGS_EVENT_TYPES } from '../../../shared/domain/settings/settings';
+import { TEAM_EVENT_TYPES } from '../../../shared/domain/teams/team';
+import { TOKEN_EVENT_TYPES } from '../../../shared/domain/tokens/token';
 import { USER_EVENT_TYPES } from '../../../shared/domain/users/events';
 import { createEnvelopeParser, InvalidEventError, parseEnvelope } from '../../../shared/events/consumer-parser';
 import { EVENT_CONTRACTS, eventContract, olderVersion, type EventType } from '../../../shared/events/contract';
 
 describe('the event contract', () => {
   it('covers every event type the domain records', () => {
-    for (const type of [...USER_EVENT_TYPES, ...GROUP_EVENT_TYPES, 'AccountRegistered']) expect(EVENT_CONTRACTS).toHaveProperty(type);
+    const domainTypes = [...USER_EVENT_TYPES, ...GROUP_EVENT_TYPES, 'AccountRegistered', ...TEAM_EVENT_TYPES, ...SETTINGS_EVENT_TYPES, ...TOKEN_EVENT_TYPES];
+    expect(Object.keys(EVENT_CONTRACTS).sort()).toEqual([...domainTypes].sort());
   });
 
   it('accepts a realistic event of every type', () => {
@@ -233,4 +237,17 @@ const samples: Record<EventType, unknown> = {
   GroupMembersReplaced: { groupId: GROUP_ID, memberIds: [] },
   GroupDeleted: { groupId: GROUP_ID },
   AccountRegistered: { accountId: ACCOUNT_ID, email: 'jane@example.com', username: 'jane', displayName: 'Jane Doe' },
+  TeamCreated: { teamId: 'team-platform', name: 'platform', isOwners: false, serviceAccounts: [{ id: ACCOUNT_ID, name: 'ci-bot' }] },
+  TeamLinkedToScimGroup: { teamId: 'team-platform', groupId: GROUP_ID },
+  TeamUnlinkedFromScimGroup: { teamId: 'team-platform', groupId: GROUP_ID, reason: 'group-deleted' },
+  TeamLinkPaused: { teamId: 'team-platform', groupId: GROUP_ID },
+  TeamLinkResumed: { teamId: 'team-platform', groupId: GROUP_ID },
+  ScimEnabled: {},
+  ScimPaused: {},
+  ScimResumed: {},
+  ScimDisabled: {},
+  SiteAdminGroupSet: { groupId: GROUP_ID, previousGroupId: null },
+  SiteAdminGroupCleared: { previousGroupId: GROUP_ID },
+  ScimTokenCreated: { tokenId: 'tok_01', description: 'Entra ID', expiresAt: '2027-03-01T00:00:00.000Z', createdAt: OCCURRED_AT },
+  ScimTokenRevoked: { tokenId: 'tok_01', reason: 'revoked' },
 };
