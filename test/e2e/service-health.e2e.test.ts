@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadConfig } from '../../shared/config';
 import { dropDatabase } from '../../shared/db/create-database';
@@ -39,7 +40,7 @@ describe('the service process', () => {
         console.warn(`readiness with Kafka skipped: ${skipReason}`);
         return;
       }
-      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(',') });
+      const service = await startService({ DATABASE_URL: db.url, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: `scim-events-test-${randomUUID()}`, KAFKA_TOPIC_PARTITIONS: '1' });
       try {
         const health = await fetch(`${service.url}/healthz`);
         expect(health.status).toBe(200);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logging/logger';
@@ -24,6 +25,9 @@ export async function startAdminService(label = 'admin', env: Record<string, str
   const config = loadConfig({
     DATABASE_URL: db.url,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    // A topic of its own: the default one belongs to `make run` on the same local broker.
+    KAFKA_TOPIC: `scim-events-test-${randomUUID()}`,
+    KAFKA_TOPIC_PARTITIONS: '1',
     ADMIN_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     TOKEN_HMAC_SECRET,
     PORT: '0',
