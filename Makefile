@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench-read-side import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run        start the service (Postgres event store, local Kafka) on http://127.0.0.1:8080"
@@ -62,6 +62,9 @@ test: typecheck lint jest
 # Benchmarks: each writes its committed result under bench/results/.
 bench-read-side: node_modules
 	$(NODE_BIN)/tsx bench/read-side.bench.ts
+
+bench-kafka: node_modules
+	$(NODE_BIN)/tsx bench/kafka.bench.ts
 
 kafka-start:
 	bash scripts/kafka.sh start

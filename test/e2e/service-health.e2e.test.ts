@@ -3,16 +3,16 @@ import type { Server } from 'node:http';
 import { loadConfig } from '../../shared/config';
 import { dropDatabase } from '../../shared/db/create-database';
 import { createPool } from '../../shared/db/pool';
-import { createLogger } from '../../shared/logging/logger';
+import { serviceLogger } from '../helpers/service-logs';
 import { start } from '../../services/scim-api/main';
 import { resolveKafka } from '../helpers/kafka';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
-const log = createLogger({ level: 'silent' });
+const log = () => serviceLogger();
 
 async function startService(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<void> }> {
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', READY_TIMEOUT_MS: '3000', TOKEN_HMAC_SECRET: 'health-test-hmac-secret-0123456789abcdef', ...env });
-  const { server, stop } = await start(config, log);
+  const { server, stop } = await start(config, log());
   const address = (server as Server).address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return { url: `http://127.0.0.1:${address.port}`, stop };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../shared/config';
-import { createLogger } from '../../shared/logging/logger';
+import { serviceLogger } from './service-logs';
 import { start } from '../../services/scim-api/main';
 import { createTestDatabase } from './postgres';
 
@@ -34,7 +34,7 @@ export async function startAdminService(label = 'admin', env: Record<string, str
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', name: 'scim-api' });
+  const log = serviceLogger();
   let service: Awaited<ReturnType<typeof start>>;
   try {
     service = await start(config, log);

@@ -1,6 +1,8 @@
 import { KafkaContainer } from '@testcontainers/kafka';
 import { PostgreSqlContainer } from '@testcontainers/postgresql';
+import { rmSync } from 'node:fs';
 import { dockerUnavailableReason } from './docker';
+import { SERVICE_LOG_DIR } from './service-logs';
 import { resolveEventStoreDb } from './eventstoredb';
 import { LOCAL_BROKER, resolveKafkaSync } from './kafka';
 
@@ -16,6 +18,7 @@ const stops: Stop[] = [];
  * - EVENTSTOREDB_URL: the env value; else testcontainers; else EVENTSTOREDB_SKIP_REASON, printed by the suites.
  */
 export default async function globalSetup(): Promise<void> {
+  rmSync(SERVICE_LOG_DIR, { recursive: true, force: true });
   const noDocker = process.env.TESTCONTAINERS_DISABLED === 'true' ? 'TESTCONTAINERS_DISABLED=true' : await dockerUnavailableReason();
 
   if (process.env.POSTGRES_URL) {

@@ -7,7 +7,8 @@ import { loadConfig } from '../../shared/config';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import { createPostgresEventStore, type PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
 import pino from 'pino';
-import { REDACTED_PATHS, createLogger } from '../../shared/logging/logger';
+import { REDACTED_PATHS } from '../../shared/logging/logger';
+import { serviceLogger } from './service-logs';
 import { composeScimApi } from '../../services/scim-api/compose';
 import { startProjection } from '../../projections/runtime/runner';
 import { scimProjection } from '../../projections/scim/projection';
@@ -44,8 +45,9 @@ export interface StartOptions {
 export async function startScimApi(label: string, env: Record<string, string> = {}, options: StartOptions = {}): Promise<ScimApiUnderTest> {
   const db = options.db ?? (await createTestDatabase(label));
   const store = createPostgresEventStore({ pool: db.pool });
-  const level = options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
-  const log = options.logDestination ? pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination) : createLogger({ level });
+  const log = options.logDestination
+    ? pino({ level: options.logLevel ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination)
+    : serviceLogger(options.logLevel);
   const config = loadConfig({
     DATABASE_URL: db.url,
     SCIM_BOOTSTRAP_TOKEN: SCIM_TOKEN,
