@@ -25,6 +25,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { startProjection } from '../projections/runtime/runner';
@@ -32,7 +33,9 @@ import { scimProjection } from '../projections/scim/projection';
 import { SCIM_READ_SCHEMA } from '../projections/scim/tables';
 import { startEventPublisher } from '../services/event-publisher/publisher';
 import { composeScimApi } from '../services/scim-api/compose';
-import { startTeamSync } from '../services/team-sync/consumer';
+import { startTeamSync, type TeamSyncStats } from '../services/team-sync/consumer';
+import { computeLag } from '../services/team-sync/offsets';
+import { tablesIn } from '../services/team-sync/schema';
 import { teamSyncView, type TeamSyncView } from '../services/team-sync/view';
 import { loadConfig } from '../shared/config';
 import { withDatabase } from '../shared/db/connection-string';
@@ -264,6 +267,145 @@ async function catchUp(pool: Pool, store: ReturnType<typeof createPostgresEventS
 
 // ---------------------------------------------------------------------------------------------------
 // 2. Live
+//
+// The main thread is the API process as `make run` starts it (SCIM API, projection and publisher);
+// team-sync runs in a worker thread, as its own process would, and so does the load generator, the
+// identity provider's side. Every thread dates events with the same clock (Date.now).
+
+interface UserState {
+  readonly i: number;
+  id: string;
+  active: boolean;
+}
+
+interface LaneState {
+  readonly lane: number;
+  readonly groupId: string;
+  readonly members: string[];
+  teamId: string | null;
+}
+
+type WorkerTask =
+  | { readonly kind: 'team-sync'; readonly syncUrl: string; readonly topic: string; readonly groupId: string; readonly schema: string }
+  | { readonly kind: 'load'; readonly base: string; readonly users: UserState[]; readonly lanes: LaneState[] };
+
+/** To the team-sync thread: the writes start ('mark', for its event-loop utilisation) and end ('mark'), then 'stop'. */
+type ToTeamSync = 'mark' | 'stop';
+
+type FromWorker =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'applied'; readonly ids: string[]; readonly at: number }
+  | { readonly kind: 'stopped'; readonly stats: TeamSyncStats; readonly loop: number }
+  | { readonly kind: 'load-start'; readonly t0: number }
+  | { readonly kind: 'load-done'; readonly requestMs: number[]; readonly failures: string[]; readonly loop: number; readonly t0: number; readonly ended: number }
+  | { readonly kind: 'error'; readonly message: string };
+
+async function httpCall(base: string, failures: string[], what: string, method: string, urlPath: string, body?: unknown): Promise<Record<string, unknown>> {
+  const admin = urlPath.startsWith('/api/');
+  const res = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${admin ? ADMIN_TOKEN : SCIM_TOKEN}`,
+      ...(body === undefined ? {} : { 'Content-Type': admin ? 'application/vnd.api+json' : 'application/scim+json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) failures.push(`${what}: ${res.status} ${text.slice(0, 200)}`);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+const patchOp = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
+
+/** team-sync as its own process would run it; reports what it applied, and when, to the main thread. */
+async function teamSyncWorker(task: Extract<WorkerTask, { kind: 'team-sync' }>, port: MessagePort): Promise<void> {
+  const pool = createPool(task.syncUrl, 10);
+  const teamSync = await startTeamSync({
+    pool,
+    kafka: createKafka({ brokers, clientId: 'bench-kafka-team-sync' }),
+    topic: task.topic,
+    groupId: task.groupId,
+    schema: task.schema,
+    log,
+    onApplied: (events, at) => port.postMessage({ kind: 'applied', ids: events.map((e) => e.id), at } satisfies FromWorker),
+  });
+  const marks: ReturnType<typeof performance.eventLoopUtilization>[] = [];
+  await new Promise<void>((resolve) => {
+    port.on('message', (message: ToTeamSync) => {
+      if (message === 'mark') marks.push(performance.eventLoopUtilization());
+      else resolve();
+    });
+    port.postMessage({ kind: 'ready' } satisfies FromWorker);
+  });
+  port.removeAllListeners('message');
+  const loop = marks[0] && marks[1] ? performance.eventLoopUtilization(marks[1], marks[0]).utilization : NaN;
+  await teamSync.stop();
+  await pool.end();
+  port.postMessage({ kind: 'stopped', stats: teamSync.stats(), loop } satisfies FromWorker);
+}
+
+/**
+ * The steady writers: one per lane, each owning its group, its team and every LANES-th user (so no
+ * two requests race on one stream), one request (one event) every LANES/RATE seconds. A writer that
+ * falls behind its schedule sends its next request at once.
+ */
+async function loadWorker(task: Extract<WorkerTask, { kind: 'load' }>, port: MessagePort): Promise<void> {
+  const failures: string[] = [];
+  const requestMs: number[] = [];
+  const call = (what: string, method: string, urlPath: string, body?: unknown) => httpCall(task.base, failures, what, method, urlPath, body);
+  const intervalMs = (LANES * 1000) / RATE;
+  const t0 = Date.now() + 100;
+  const end = t0 + SECONDS * 1000;
+  port.postMessage({ kind: 'load-start', t0 } satisfies FromWorker);
+  await delay(t0 - Date.now());
+  const elu = performance.eventLoopUtilization();
+  await Promise.all(
+    task.lanes.map(async (lane) => {
+      const random = seeded(1000 + lane.lane);
+      const pick = <T>(from: readonly T[]) => from[Math.floor(random() * from.length)];
+      const own = task.users.filter((u) => u.i % LANES === lane.lane);
+      const members = new Set(lane.members);
+      let paused = false;
+      for (let k = 0; ; k++) {
+        const due = t0 + (lane.lane * intervalMs) / LANES + k * intervalMs;
+        if (due >= end) break;
+        await delay(Math.max(0, due - Date.now()));
+        const started = performance.now();
+        const roll = random();
+        const outsiders = task.users.filter((u) => !members.has(u.id));
+        if (roll < 0.05 && lane.teamId) {
+          paused = !paused;
+          await call(paused ? 'pause' : 'resume', 'PATCH', `/api/v2/admin/teams/${lane.teamId}/scim-group-mapping`, {
+            data: { type: 'scim-group-mapping', attributes: { paused } },
+          });
+        } else if (roll < 0.25 && own.length > 0) {
+          const user = pick(own)!;
+          user.active = !user.active;
+          await call('set active', 'PATCH', `/scim/v2/Users/${user.id}`, patchOp({ op: 'replace', path: 'active', value: user.active }));
+        } else if ((roll < 0.65 && outsiders.length > 0) || members.size === 0) {
+          const user = pick(outsiders)!;
+          members.add(user.id);
+          await call('add member', 'PATCH', `/scim/v2/Groups/${lane.groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: user.id }] }));
+        } else {
+          const id = pick([...members])!;
+          members.delete(id);
+          await call('remove member', 'PATCH', `/scim/v2/Groups/${lane.groupId}`, patchOp({ op: 'remove', path: `members[value eq "${id}"]` }));
+        }
+        requestMs.push(performance.now() - started);
+      }
+    }),
+  );
+  const ended = Date.now();
+  port.postMessage({ kind: 'load-done', requestMs, failures, loop: performance.eventLoopUtilization(elu).utilization, t0, ended } satisfies FromWorker);
+}
+
+/** A worker thread running this file, compiled by tsx's CommonJS hook as the main thread is. */
+function startWorker(task: WorkerTask, onMessage: (message: FromWorker) => void): Worker {
+  const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(__filename)});`, { eval: true, workerData: task });
+  worker.on('message', (message: FromWorker) => onMessage(message));
+  worker.on('error', (error) => onMessage({ kind: 'error', message: String(error) }));
+  return worker;
+}
 
 interface LiveResult {
   readonly setupEvents: number;
@@ -282,9 +424,11 @@ interface LiveResult {
   readonly view: TeamSyncView;
   readonly equal: boolean;
   readonly diff: string[];
-  readonly loop: number;
+  readonly apiLoop: number;
+  readonly teamSyncLoop: number;
+  readonly loadLoop: number;
   readonly processCpu: number;
-  readonly stats: ReturnType<Awaited<ReturnType<typeof startTeamSync>>['stats']>;
+  readonly stats: TeamSyncStats;
 }
 
 async function serviceTeamView(pool: Pool): Promise<TeamSyncView> {
@@ -303,9 +447,12 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   await migrate(url);
   await ensureDatabase(syncUrl);
   const pool = createPool(url, 20);
-  const syncPool = createPool(syncUrl, 10);
+  const syncPool = createPool(syncUrl, 2);
   const store = createPostgresEventStore({ pool });
+  const admin = createKafka({ brokers, clientId: 'bench-kafka-live-admin' }).admin();
+  await admin.connect();
   cleanups.push(async () => {
+    await admin.disconnect();
     await store.close();
     await pool.end();
     await syncPool.end();
@@ -326,19 +473,28 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   const checkpoints: { position: Position; at: number }[] = [];
   publisher.checkpoint$.subscribe((position) => position && checkpoints.push({ position, at: Date.now() }));
 
+  // team-sync, in its own thread and database.
   const appliedAt = new Map<string, number>();
-  const teamSync = await startTeamSync({
-    pool: syncPool,
-    kafka: createKafka({ brokers, clientId: 'bench-kafka-team-sync' }),
-    topic,
-    groupId,
-    schema,
-    log,
-    onApplied(events, at) {
-      for (const event of events) if (!appliedAt.has(event.id)) appliedAt.set(event.id, at);
-    },
+  let workerError: string | undefined;
+  let teamSyncReady!: () => void;
+  let teamSyncStopped!: (message: Extract<FromWorker, { kind: 'stopped' }>) => void;
+  const ready = new Promise<void>((resolve) => (teamSyncReady = resolve));
+  const stopped = new Promise<Extract<FromWorker, { kind: 'stopped' }>>((resolve) => (teamSyncStopped = resolve));
+  const teamSyncThread = startWorker({ kind: 'team-sync', syncUrl, topic, groupId, schema }, (message) => {
+    if (message.kind === 'applied') for (const id of message.ids) if (!appliedAt.has(id)) appliedAt.set(id, message.at);
+    if (message.kind === 'ready') teamSyncReady();
+    if (message.kind === 'stopped') teamSyncStopped(message);
+    if (message.kind === 'error') workerError = message.message;
   });
-  cleanups.push(() => teamSync.stop());
+  let teamSyncResult: Extract<FromWorker, { kind: 'stopped' }> | undefined;
+  const stopTeamSync = async () => {
+    if (teamSyncResult) return;
+    teamSyncThread.postMessage('stop' satisfies ToTeamSync);
+    teamSyncResult = await Promise.race([stopped, delay(30_000).then(() => undefined)]);
+    await teamSyncThread.terminate();
+  };
+  cleanups.push(stopTeamSync);
+  await Promise.race([ready, delay(60_000).then(() => Promise.reject(new Error(`team-sync did not start: ${workerError}`)))]);
 
   const api = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: runner.checkpoint$ });
   await api.initialise();
@@ -347,35 +503,38 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   });
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const setupFailures: string[] = [];
+  const call = (what: string, method: string, urlPath: string, body?: unknown) => httpCall(base, setupFailures, what, method, urlPath, body);
 
-  const failures: string[] = [];
-  const call = async (what: string, method: string, urlPath: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const admin = urlPath.startsWith('/api/');
-    const res = await fetch(`${base}${urlPath}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${admin ? ADMIN_TOKEN : SCIM_TOKEN}`,
-        ...(body === undefined ? {} : { 'Content-Type': admin ? 'application/vnd.api+json' : 'application/scim+json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) failures.push(`${what}: ${res.status} ${text.slice(0, 200)}`);
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  /** team-sync's stored offsets against the topic's high watermarks. */
+  const teamSyncBehind = async () => {
+    const [watermarks, stored] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      syncPool.query<{ partition: number; next_offset: string; last_occurred_at: Date | null }>(
+        `SELECT partition, next_offset::text, last_occurred_at FROM ${tablesIn(schema)('offsets')} WHERE topic = $1`,
+        [topic],
+      ),
+    ]);
+    return computeLag(
+      watermarks.map((w) => ({ partition: w.partition, high: BigInt(w.high), low: BigInt(w.low) })),
+      stored.rows.map((r) => ({ partition: r.partition, nextOffset: BigInt(r.next_offset), lastOccurredAt: r.last_occurred_at })),
+      Date.now(),
+    ).eventsBehind;
   };
-  const patchOp = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
-
   /** Everything written so far is published, applied by team-sync, and in the service's read model. */
   const caughtUp = async () => {
     const head = await lastWritten(pool);
     if (head === null) return;
     await firstValueFrom(publisher.checkpoint$.pipe(filter((p) => p !== null && !isAfter(head, p)), timeout({ first: 60_000 })));
-    await waitFor('team-sync', async () => (await teamSync.lag()).eventsBehind === 0);
+    await waitFor('team-sync', async () => {
+      if (workerError) throw new Error(`team-sync worker: ${workerError}`);
+      return (await teamSyncBehind()) === 0;
+    });
     await firstValueFrom(runner.checkpoint$.pipe(filter((p) => p !== null && !isAfter(head, p)), timeout({ first: 60_000 })));
   };
 
   // Setup: users, one group per lane, a team following each group but the last, which grants site admin.
-  const users = Array.from({ length: USERS }, (_, i) => ({ i, id: '', active: i % 11 !== 5 }));
+  const users: UserState[] = Array.from({ length: USERS }, (_, i) => ({ i, id: '', active: i % 11 !== 5 }));
   await mapLimit(users, 8, async (user) => {
     const userName = `member${user.i}@bench.example.com`;
     const created = await call('create user', 'POST', '/scim/v2/Users', {
@@ -389,15 +548,15 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     });
     user.id = created.id as string;
   });
-  const lanes = await Promise.all(
+  const lanes: LaneState[] = await Promise.all(
     Array.from({ length: LANES }, async (_, lane) => {
-      const members = new Set(users.filter((u) => (u.i + lane) % 4 === 0).map((u) => u.id));
+      const members = users.filter((u) => (u.i + lane) % 4 === 0).map((u) => u.id);
       const group = await call('create group', 'POST', '/scim/v2/Groups', {
         schemas: [GROUP_SCHEMA],
         displayName: `Bench Group ${lane}`,
-        members: [...members].map((value) => ({ value })),
+        members: members.map((value) => ({ value })),
       });
-      return { lane, groupId: group.id as string, members, teamId: null as string | null, paused: false };
+      return { lane, groupId: group.id as string, members, teamId: null };
     }),
   );
   for (const lane of lanes.slice(0, -1)) {
@@ -412,56 +571,35 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   await call('site-admin group', 'PATCH', '/api/v2/admin/scim-settings', {
     data: { type: 'scim-settings', attributes: { 'site-admin-group-scim-id': lanes[lanes.length - 1]!.groupId } },
   });
-  if (failures.length > 0) throw new Error(`setup failed: ${failures.join('; ')}`);
+  if (setupFailures.length > 0) throw new Error(`setup failed: ${setupFailures.join('; ')}`);
   await caughtUp();
   const setupHead = (await lastWritten(pool))!;
   const setupEvents = Number((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]?.n);
 
-  // Steady writes: each lane owns its group, its team and every LANES-th user; one request, one event.
-  const requestMs: number[] = [];
-  const intervalMs = (LANES * 1000) / RATE;
-  const t0 = Date.now() + 50;
-  const end = t0 + SECONDS * 1000;
-  const elu = performance.eventLoopUtilization();
-  const cpu = process.cpuUsage();
-  await Promise.all(
-    lanes.map(async (lane) => {
-      const random = seeded(1000 + lane.lane);
-      const pick = <T>(from: readonly T[]) => from[Math.floor(random() * from.length)];
-      const own = users.filter((u) => u.i % LANES === lane.lane);
-      for (let k = 0; ; k++) {
-        const due = t0 + (lane.lane * intervalMs) / LANES + k * intervalMs;
-        if (due >= end) break;
-        await delay(Math.max(0, due - Date.now()));
-        const started = performance.now();
-        const roll = random();
-        const outsiders = users.filter((u) => !lane.members.has(u.id));
-        if (roll < 0.05 && lane.teamId) {
-          lane.paused = !lane.paused;
-          await call(lane.paused ? 'pause' : 'resume', 'PATCH', `/api/v2/admin/teams/${lane.teamId}/scim-group-mapping`, {
-            data: { type: 'scim-group-mapping', attributes: { paused: lane.paused } },
-          });
-        } else if (roll < 0.25) {
-          const user = pick(own)!;
-          user.active = !user.active;
-          await call('set active', 'PATCH', `/scim/v2/Users/${user.id}`, patchOp({ op: 'replace', path: 'active', value: user.active }));
-        } else if ((roll < 0.65 && outsiders.length > 0) || lane.members.size === 0) {
-          const user = pick(outsiders)!;
-          lane.members.add(user.id);
-          await call('add member', 'PATCH', `/scim/v2/Groups/${lane.groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: user.id }] }));
-        } else {
-          const id = pick([...lane.members])!;
-          lane.members.delete(id);
-          await call('remove member', 'PATCH', `/scim/v2/Groups/${lane.groupId}`, patchOp({ op: 'remove', path: `members[value eq "${id}"]` }));
-        }
-        requestMs.push(performance.now() - started);
+  // Steady writes, from the load thread: utilisation and CPU from its start to its last response.
+  let elu = performance.eventLoopUtilization();
+  let cpu = process.cpuUsage();
+  const load = await new Promise<Extract<FromWorker, { kind: 'load-done' }>>((resolve, reject) => {
+    const thread = startWorker({ kind: 'load', base, users, lanes }, (message) => {
+      if (message.kind === 'load-start') {
+        // Sent 100 ms before its first request.
+        setTimeout(() => {
+          elu = performance.eventLoopUtilization();
+          cpu = process.cpuUsage();
+          teamSyncThread.postMessage('mark' satisfies ToTeamSync);
+        }, Math.max(0, message.t0 - Date.now()));
       }
-    }),
-  );
-  const writesEnded = Date.now();
-  const loop = performance.eventLoopUtilization(elu).utilization;
+      if (message.kind === 'load-done') resolve(message);
+      if (message.kind === 'error') reject(new Error(`load worker: ${message.message}`));
+    });
+    thread.once('exit', () => reject(new Error('the load worker exited without its results')));
+  });
+  teamSyncThread.postMessage('mark' satisfies ToTeamSync);
+  const apiLoop = performance.eventLoopUtilization(elu).utilization;
   const { user, system } = process.cpuUsage(cpu);
-  const processCpu = (user + system) / 1000 / (writesEnded - t0);
+  const t0 = load.t0;
+  const writesEnded = load.ended;
+  const processCpu = (user + system) / 1000 / Math.max(1, Date.now() - t0);
   await caughtUp();
 
   // Lag of every event written after the setup.
@@ -477,6 +615,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   let unapplied = 0;
   let c = 0;
   let lastApplied = 0;
+  let lastRecorded = 0;
   for (const row of rows) {
     types[row.event_type] = (types[row.event_type] ?? 0) + 1;
     const position = { commit: BigInt(row.transaction_id), prepare: BigInt(row.global_position) };
@@ -484,6 +623,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     while (c < checkpoints.length && comparePositions(checkpoints[c]!.position, position) < 0) c++;
     const publishedAt = checkpoints[c]?.at;
     const recorded = row.recorded_at.getTime();
+    lastRecorded = Math.max(lastRecorded, recorded);
     if (publishedAt !== undefined) published.push(publishedAt - recorded);
     const at = appliedAt.get(row.event_id);
     if (at === undefined) unapplied++;
@@ -506,27 +646,31 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     diff.push(...service.teamMembers.filter((m) => !ours.has(key(m))).map((m) => `service only: ${key(m)}`));
     if (!isDeepStrictEqual(mine.siteAdmins, service.siteAdmins)) diff.push(`site admins: team-sync ${JSON.stringify(mine.siteAdmins)} service ${JSON.stringify(service.siteAdmins)}`);
   }
+  await stopTeamSync();
+  if (!teamSyncResult) throw new Error('team-sync did not stop');
 
   return {
     setupEvents,
     events: rows.length,
     types,
     writeSeconds: (writesEnded - t0) / 1000,
-    requests: requestMs.length,
-    failures,
-    requestMs,
+    requests: load.requestMs.length,
+    failures: load.failures,
+    requestMs: load.requestMs,
     published,
     applied,
     publishedToApplied,
     unapplied,
-    drainMs: lastApplied - writesEnded,
+    drainMs: lastApplied - lastRecorded,
     batches,
     view: mine,
     equal,
     diff,
-    loop,
+    apiLoop,
+    teamSyncLoop: teamSyncResult.loop,
+    loadLoop: load.loop,
     processCpu,
-    stats: teamSync.stats(),
+    stats: teamSyncResult.stats,
   };
 }
 
@@ -580,29 +724,35 @@ async function main(): Promise<number> {
         `in ${int(setup.streams)} streams, appended to the Postgres event store in ${int(setup.appends)} appends (${(setup.ms / 1000).toFixed(1)} s); ` +
         `then one publisher per batch size, each on a fresh topic, timed from start until its checkpoint reached the head.`,
       ``,
-      `| batchSize | total (start → checkpoint at head) | events/s overall | first ack (topic, connect, first batch) | events/s after the first ack | batches | messages on topic |`,
-      `|---|---|---|---|---|---|---|`,
+      `| batchSize | total (start → checkpoint at head) | events/s overall | first ack (topic, connect, first batch) | events/s after the first ack | batches (checkpoints) | events per batch | messages on topic |`,
+      `|---|---|---|---|---|---|---|---|`,
       ...results.map(
         (r) =>
-          `| ${r.batchSize} | ${int(r.totalMs)} ms | ${int((EVENTS * 1000) / r.totalMs)} | ${int(r.firstAckMs)} ms | ${int(r.steadyRate)} | ${r.batches} | ${int(r.messages)} |`,
+          `| ${r.batchSize} | ${int(r.totalMs)} ms | ${int((EVENTS * 1000) / r.totalMs)} | ${int(r.firstAckMs)} ms | ${int(r.steadyRate)} | ${r.batches} | ${int(EVENTS / r.batches)} | ${int(r.messages)} |`,
       ),
+      ``,
+      `A batch also ends batchWindowMs (5 ms) after its first event, and the store's subscription reads the next page of 500 rows only once the ` +
+        `previous one is consumed: so with batchSize 2,000 the window, not the size, cuts most batches, and they stay near 500 events.`,
       ``,
       `## 2. Live: SCIM API → event store → publisher → Kafka → team-sync`,
       ``,
       `Setup over HTTP (${result.setupEvents} events): ${USERS} users, ${LANES} groups, ${LANES - 1} teams each linked to a group (one with 2 service accounts), ` +
-        `the last group as site-admin group. Then ${LANES} writers (one per group) at ${RATE} requests/s in all for ${SECONDS} s: ` +
-        `${result.requests} requests in ${result.writeSeconds.toFixed(1)} s → ${result.events} events (${(result.events / result.writeSeconds).toFixed(0)} events/s) ` +
-        `${JSON.stringify(result.types)}. Publisher batchSize 500 (default), ${result.batches} checkpoints for these events; ` +
-        `team-sync in its own database, ${result.stats.transactions} transactions in all.`,
+        `the last group as site-admin group. Then ${LANES} writers (one per group, each request one event) scheduled at ${RATE} requests/s in all for ${SECONDS} s ` +
+        `(a writer behind its schedule sends its next request at once): ${result.requests} requests took ${result.writeSeconds.toFixed(1)} s → ${result.events} events, ` +
+        `**${(result.events / result.writeSeconds).toFixed(0)} events/s achieved** ${JSON.stringify(result.types)}. Publisher batchSize 500 (default), ${result.batches} checkpoints for these events; ` +
+        `team-sync in its own database, ${result.stats.transactions} transactions in all. One Node process, three threads: the API (SCIM and admin API, ` +
+        `projection, publisher, as \`make run\` runs them), team-sync, and the load generator; during the writes their event loops were ` +
+        `${(result.apiLoop * 100).toFixed(0)}%, ${(result.teamSyncLoop * 100).toFixed(0)}% and ${(result.loadLoop * 100).toFixed(0)}% busy, ` +
+        `and the process used ${(result.processCpu * 100).toFixed(0)}% of a core (Kafka and PostgreSQL share the same ${cpus().length} cores).`,
       ``,
-      `| measure | p50 | p90 | p99 | max | events |`,
+      `| measure | p50 | p90 | p99 | max | samples |`,
       `|---|---|---|---|---|---|`,
-      row('append (recorded_at) → published (broker ack, publisher checkpoint saved)', result.published),
+      row('append (events.recorded_at, at insert) → published (broker ack, publisher checkpoint saved)', result.published),
       row('append → applied by team-sync (its transaction committed)', result.applied),
       row('published → applied by team-sync', result.publishedToApplied),
       row('SCIM/admin write request (HTTP round trip, waits for the read model)', result.requestMs),
       ``,
-      `Team-sync applied the last event ${int(result.drainMs)} ms after the last write; ${result.unapplied} events without an applied time ` +
+      `Team-sync had applied every event ${int(result.drainMs)} ms after the last append; ${result.unapplied} events without an applied time ` +
         `(duplicates or skipped: ${JSON.stringify({ duplicates: result.stats.duplicates, skipped: result.stats.skipped, invalid: result.stats.invalid })}); ` +
         `${result.failures.length} failed requests.`,
       ``,
@@ -634,10 +784,18 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (isMainThread) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else {
+  const task = workerData as WorkerTask;
+  const port = parentPort!;
+  (task.kind === 'team-sync' ? teamSyncWorker(task, port) : loadWorker(task, port)).catch((error: unknown) => {
+    port.postMessage({ kind: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromWorker);
+  });
+}
