@@ -27,6 +27,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * Catch-up by pages, then live. The consumer pulls: at most one page is held in memory, and the
  * next page is read only when the previous one has been consumed.
  */
+/** The longest wait between re-reads while committed rows are held back by an older transaction. */
+const HELD_BACK_RETRY_MAX_MS = 50;
+
 export class PostgresSubscription implements Subscription, AsyncIterator<SubscriptionMessage, undefined> {
   private position: Position | undefined;
   private remaining: number;
@@ -119,7 +122,8 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     if (this.ended) return;
     if (rows.length > 0) this.heldBackRetryMs = undefined;
     else if (notified || this.heldBackRetryMs !== undefined) {
-      this.heldBackRetryMs = Math.min(pollIntervalMs, (this.heldBackRetryMs ?? 1) * 2);
+      // Capped low: the rows show up as soon as the blocker ends, and a re-read is a cheap index scan.
+      this.heldBackRetryMs = Math.min(pollIntervalMs, HELD_BACK_RETRY_MAX_MS, (this.heldBackRetryMs ?? 1) * 2);
     }
 
     let droppedSinceLastEvent = false;
