@@ -42,6 +42,20 @@ export function toDomainEvent<Event>(recorded: RecordedEvent): Event {
   return { type: recorded.type, data: recorded.data, metadata: recorded.metadata } as Event;
 }
 
+/** The state a stream's events fold to. */
+export function foldEvents<State, Event>(decider: Pick<Decider<State, unknown, Event>, 'evolve' | 'initialState'>, recorded: readonly RecordedEvent[]): State {
+  return recorded.reduce((state, e) => decider.evolve(state, toDomainEvent<Event>(e)), decider.initialState);
+}
+
+/** The current state of one aggregate, for checks that read another aggregate before a decision. */
+export async function loadState<State, Event>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<Decider<State, unknown, Event>, 'evolve' | 'initialState'>,
+): Promise<State> {
+  return foldEvents(decider, await store.readStream(streamId));
+}
+
 function toAppend(event: DomainEvent<string, unknown>): EventToAppend {
   return { id: randomUUID(), type: event.type, data: event.data as JsonObject, metadata: event.metadata as unknown as JsonObject };
 }
@@ -81,7 +95,7 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
   const maxAttempts = options.maxAttempts ?? 10;
   for (let attempt = 1; ; attempt++) {
     const recorded = await deps.store.readStream(streamId);
-    const state = recorded.reduce((s, e) => decider.evolve(s, toDomainEvent<Event>(e)), decider.initialState);
+    const state = foldEvents(decider, recorded);
     const revision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : null;
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
       throw scimErrors.preconditionFailed(`the resource has changed: If-Match names version ${options.expectedRevision}, current is ${revision ?? 'none'}`);

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
-import { handleCommand, toDomainEvent, type CommandDependencies } from '../../../shared/commands/handle-command';
+import { handleCommand, loadState, type CommandDependencies } from '../../../shared/commands/handle-command';
 import { createGroupDecider } from '../../../shared/domain/groups/decider';
 import { groupStreamId, type GroupEvent } from '../../../shared/domain/groups/events';
+import type { GroupState } from '../../../shared/domain/groups/state';
 import type { CommandContext } from '../../../shared/domain/metadata';
 import { SETTINGS_STREAM, settingsDecider, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
 import type { Logger } from '../../../shared/logging/logger';
@@ -34,8 +35,7 @@ export function createSettingsCommands({
   const groups = createGroupDecider();
 
   async function state(): Promise<SettingsState> {
-    const events = await deps.store.readStream(SETTINGS_STREAM);
-    return events.reduce((s, e) => settingsDecider.evolve(s, toDomainEvent<SettingsEvent>(e)), settingsDecider.initialState);
+    return loadState<SettingsState, SettingsEvent>(deps.store, SETTINGS_STREAM, settingsDecider);
   }
 
   async function run(command: Parameters<typeof settingsDecider.decide>[0]): Promise<SettingsState> {
@@ -43,8 +43,7 @@ export function createSettingsCommands({
   }
 
   async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
-    const events = await deps.store.readStream(groupStreamId(groupId));
-    const group = events.reduce((s, e) => groups.evolve(s, toDomainEvent<GroupEvent>(e)), groups.initialState);
+    const group = await loadState<GroupState, GroupEvent>(deps.store, groupStreamId(groupId), groups);
     if (group.status !== 'Active') throw scimErrors.notFound(`SCIM group ${groupId} not found`);
     const linked = await pool.query(`SELECT 1 FROM unique_keys WHERE scope = 'team.link' AND value = $1 LIMIT 1`, [groupId]);
     if (linked.rowCount) throw new ScimError(422, undefined, 'the group is linked to a team: the site-admin group can never be linked to a team');

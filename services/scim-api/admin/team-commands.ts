@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { handleCommand, toDomainEvent, type CommandDependencies, type CommandResult } from '../../../shared/commands/handle-command';
+import { handleCommand, loadState, type CommandDependencies, type CommandResult } from '../../../shared/commands/handle-command';
 import { createGroupDecider } from '../../../shared/domain/groups/decider';
 import { groupStreamId, type GroupEvent } from '../../../shared/domain/groups/events';
 import type { GroupState } from '../../../shared/domain/groups/state';
 import type { CommandContext } from '../../../shared/domain/metadata';
-import { SETTINGS_STREAM, settingsDecider, type SettingsEvent } from '../../../shared/domain/settings/settings';
+import { SETTINGS_STREAM, settingsDecider, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
 import {
   OWNERS_TEAM_ID,
   OWNERS_TEAM_NAME,
@@ -73,13 +73,11 @@ export function createTeamCommands({ deps, pool, rules = DEFAULT_TEAM_RULES }: {
   const groups = createGroupDecider();
 
   async function groupState(groupId: string): Promise<GroupState> {
-    const events = await deps.store.readStream(groupStreamId(groupId));
-    return events.reduce((s, e) => groups.evolve(s, toDomainEvent<GroupEvent>(e)), groups.initialState);
+    return loadState<GroupState, GroupEvent>(deps.store, groupStreamId(groupId), groups);
   }
 
   async function siteAdminGroupId(): Promise<string | null> {
-    const events = await deps.store.readStream(SETTINGS_STREAM);
-    return events.reduce((s, e) => settingsDecider.evolve(s, toDomainEvent<SettingsEvent>(e)), settingsDecider.initialState).siteAdminGroupId;
+    return (await loadState<SettingsState, SettingsEvent>(deps.store, SETTINGS_STREAM, settingsDecider)).siteAdminGroupId;
   }
 
   /** The rules that belong to the group and the settings, checked before the link is appended. */
