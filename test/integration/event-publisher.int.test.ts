@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { IHeaders, Kafka } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { filter, firstValueFrom, timeout } from 'rxjs';
-import { projectRoot } from '../../shared/db/project-root';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import { isAfter } from '../../shared/eventstore/position';
 import { parseEnvelope } from '../../shared/events/consumer-parser';
@@ -16,7 +12,8 @@ import { createLogger } from '../../shared/logging/logger';
 import { toEnvelope } from '../../services/event-publisher/envelope';
 import { publisherMetrics } from '../../services/event-publisher/metrics';
 import { startEventPublisher, type EventPublisher, type EventPublisherOptions } from '../../services/event-publisher/publisher';
-import { LOCAL_BROKER, resolveKafkaSync } from '../helpers/kafka';
+import { resolveKafkaSync } from '../helpers/kafka';
+import { ownBroker, ownBrokerUnavailable } from '../helpers/kafka-broker';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 /**
@@ -25,7 +22,6 @@ import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } f
  * Jest registers tests synchronously, so the broker is resolved synchronously (resolveKafkaSync).
  */
 const target = resolveKafkaSync();
-const run = promisify(execFile);
 // The broker restart alone takes ~4 s; the workload test runs ~2,000 requests.
 jest.setTimeout(90_000);
 const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -45,9 +41,7 @@ if ('skip' in target) {
    * The outage test stops and restarts a broker of its own (scripts/kafka.sh on another port,
    * sharing the jars), so Kafka tests running beside it in other jest workers keep theirs.
    */
-  const outageSkip = process.env.KAFKA_BROKERS && process.env.KAFKA_BROKERS !== LOCAL_BROKER && process.env.CI !== 'true'
-    ? `the brokers are ${process.env.KAFKA_BROKERS}: the outage test needs scripts/kafka.sh and a local Java`
-    : undefined;
+  const outageSkip = ownBrokerUnavailable();
 
   describe(`event publisher against ${brokers.join(',')}`, () => {
     const topics: string[] = [];
@@ -336,27 +330,11 @@ async function publishedEverything(api: ScimApiUnderTest, publisher: EventPublis
 }
 
 /** The outage test's own broker: another port and data folder, the same jars. */
-const OUTAGE_PORT = 19192;
-const OUTAGE_BROKER = `127.0.0.1:${OUTAGE_PORT}`;
-function outageBrokerEnv(): NodeJS.ProcessEnv {
-  const root = projectRoot(__dirname);
-  return {
-    ...process.env,
-    KAFKA_BROKERS: '',
-    KAFKA_PORT: String(OUTAGE_PORT),
-    KAFKA_HOME_DIR: path.join(root, '.kafka', 'outage-broker'),
-    KAFKA_LIBS_DIR: path.join(root, '.kafka', 'libs'),
-  };
-}
-
-async function stopBroker(): Promise<void> {
-  await run('bash', ['scripts/kafka.sh', 'stop'], { cwd: projectRoot(__dirname), env: outageBrokerEnv() });
-}
-
+const outage = ownBroker(19192);
+const OUTAGE_BROKER = outage.address;
+const stopBroker = () => outage.stop();
 /** `kafka.sh start` returns at once when the broker runs, and waits until it answers otherwise. */
-async function ensureBrokerRunning(): Promise<void> {
-  await run('bash', ['scripts/kafka.sh', 'start'], { cwd: projectRoot(__dirname), env: outageBrokerEnv() });
-}
+const ensureBrokerRunning = () => outage.start();
 
 function textHeaders(headers: IHeaders | undefined): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, value?.toString()]));

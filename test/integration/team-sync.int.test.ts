@@ -21,6 +21,7 @@ import { isAfter, type Position } from '../../shared/eventstore/position';
 import { createKafka } from '../../shared/kafka/client';
 import { createLogger } from '../../shared/logging/logger';
 import { resolveKafkaSync } from '../helpers/kafka';
+import { ownBroker, ownBrokerUnavailable } from '../helpers/kafka-broker';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 import { serviceTeamView } from '../helpers/team-sync';
@@ -46,7 +47,9 @@ if ('skip' in target) {
     test(`team-sync tests skipped: ${target.skip}`, () => undefined);
   }
 } else {
-  const brokers = target.brokers;
+  // A broker of this file's own when it can (the outage scenario stops it), else the given one.
+  const broker = ownBrokerUnavailable() === undefined ? ownBroker(19292) : undefined;
+  const brokers = broker ? [broker.address] : target.brokers;
 
   describe(`team-sync against ${brokers.join(',')}`, () => {
     jest.setTimeout(60_000);
@@ -90,6 +93,7 @@ if ('skip' in target) {
       });
 
     beforeAll(async () => {
+      await broker?.start();
       kafka = createKafka({ brokers, clientId: 'team-sync-test-admin', connectionTimeout: 1000 });
       api = await startScimApi('team_sync');
       syncDb = await createTestDatabase('team_sync_consumer', { migrate: false });
@@ -106,6 +110,7 @@ if ('skip' in target) {
       await admin.connect();
       await admin.deleteTopics({ topics: [topic], timeout: 10_000 }).catch(() => undefined);
       await admin.disconnect();
+      await broker?.stop();
     });
 
     afterEach(() => {
@@ -428,6 +433,34 @@ if ('skip' in target) {
       expect(teamSync.stats().seeks).toBeGreaterThan(0);
       console.log(`[team-sync] restarted mid-workload: ${JSON.stringify(teamSync.stats())}`);
     });
+
+    (broker ? it : it.skip)('converges after the broker is down in the middle of a workload: writes keep succeeding, nothing is lost', async () => {
+      const progress = { done: 0 };
+      const lanes = runLanes(
+        groups.filter((_, i) => i !== 4),
+        12,
+        4,
+        progress,
+      );
+      const [, t1] = teams as [string, string];
+      let downFor = 0;
+      const outage = (async () => {
+        await when(progress, 15);
+        const stopped = Date.now();
+        await broker!.stop();
+        // Provisioning goes on while Kafka is away: the requests themselves never touch it.
+        await when(progress, 40);
+        await pause(t1, false);
+        await delay(500);
+        await broker!.start();
+        downFor = Date.now() - stopped;
+      })();
+      await Promise.all([lanes, outage]);
+      expect(failures).toEqual([]);
+      const view = await converged();
+      console.log(`[team-sync] broker down ${downFor} ms mid-workload: converged, ${view.teamMembers.length} team members; ${JSON.stringify(teamSync.stats())}`);
+    }, 120_000);
+    if (!broker) console.warn(`team-sync broker outage scenario skipped: ${ownBrokerUnavailable()}`);
 
     it('converges after SCIM is disabled: links, groups and identities go, team members and admin grants stay', async () => {
       const g6 = groups[6]!;
