@@ -60,7 +60,3 @@ export async function setKeyState(
     [keys.map((k) => k.scope), keys.map((k) => k.key), owner.stream, state],
   );
 }
-
-export function isUniquenessError(error: unknown): error is ScimError {
-  return error instanceof ScimError && error.scimType === 'uniqueness';
-}

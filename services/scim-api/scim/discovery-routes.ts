@@ -10,11 +10,11 @@ import {
 } from '../../../shared/scim/schemas';
 import { scimBaseUrl } from './request';
 import { sendScim } from './responses';
+import { LIST_RESPONSE_SCHEMA } from './list-response';
 
 export const SERVICE_PROVIDER_CONFIG_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 export const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 export const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 export interface DiscoveryOptions {
   /** The most resources one list response returns (`count` is capped at it). */

@@ -6,6 +6,7 @@ import { sendScim } from './responses';
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
+
 /** RFC 7644 §3.4.2: totalResults counts every match; itemsPerPage what this page holds. */
 export function sendListResponse(
   res: Response,

@@ -1,9 +1,7 @@
 import { ENTERPRISE_USER_URN } from '../../../shared/domain/users/attributes';
 import type { JsonDocument } from '../../../shared/domain/json';
+import { GROUP_SCHEMA_ID, USER_SCHEMA_ID } from '../../../shared/scim/schemas';
 import { versionOf } from './responses';
-
-export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 export type ScimResource = { readonly [key: string]: unknown };
 
@@ -39,7 +37,7 @@ export function renderUser(user: UserView, baseUrl: BaseUrl): ScimResource {
   const { userName, ...rest } = user.attributes;
   const groups = user.groups && user.groups.length > 0 ? [...user.groups].sort(byValue) : undefined;
   return {
-    schemas: ENTERPRISE_USER_URN in user.attributes ? [USER_SCHEMA, ENTERPRISE_USER_URN] : [USER_SCHEMA],
+    schemas: ENTERPRISE_USER_URN in user.attributes ? [USER_SCHEMA_ID, ENTERPRISE_USER_URN] : [USER_SCHEMA_ID],
     id: user.id,
     userName,
     ...rest,
@@ -58,7 +56,7 @@ export function renderUser(user: UserView, baseUrl: BaseUrl): ScimResource {
 /** Members as `{ value, display, $ref, type }`, ordered by value so every rendering agrees. */
 export function renderGroup(group: GroupView, baseUrl: BaseUrl): ScimResource {
   return {
-    schemas: [GROUP_SCHEMA],
+    schemas: [GROUP_SCHEMA_ID],
     id: group.id,
     displayName: group.displayName,
     ...(group.externalId === undefined ? {} : { externalId: group.externalId }),

@@ -1,5 +1,4 @@
 import {
-  LIST_RESPONSE_SCHEMA,
   RESOURCE_TYPE_SCHEMA,
   SCHEMA_SCHEMA,
   SERVICE_PROVIDER_CONFIG_SCHEMA,
@@ -9,6 +8,7 @@ import {
   serviceProviderConfig,
   type AttributeRepresentation,
 } from '../../../services/scim-api/scim/discovery-routes';
+import { LIST_RESPONSE_SCHEMA } from '../../../services/scim-api/scim/list-response';
 import {
   COMMON_ATTRIBUTES,
   ENTERPRISE_USER_SCHEMA,
