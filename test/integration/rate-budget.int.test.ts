@@ -1,0 +1,64 @@
+import { createPool, type Pool } from '../../shared/db/pool';
+import { createRateBudget } from '../../shared/rate-limit/rate-budget';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+
+describe('a rate budget kept in Postgres', () => {
+  let db: TestDatabase;
+  let otherInstance: Pool;
+  beforeAll(async () => {
+    db = await createTestDatabase('rate_budget');
+    otherInstance = createPool(db.url, 2);
+  });
+  afterAll(async () => {
+    await otherInstance.end();
+    await db.drop();
+  });
+
+  it('is one budget for every instance that shares the database', async () => {
+    const first = createRateBudget(db.pool, { name: 'shared', points: 3, durationSeconds: 60 });
+    const second = createRateBudget(otherInstance, { name: 'shared', points: 3, durationSeconds: 60 });
+
+    const decisions = [await first.consume('scim'), await second.consume('scim'), await first.consume('scim'), await second.consume('scim')];
+
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, false]);
+    const refused = decisions[3]!;
+    expect(refused.allowed === false && refused.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+  });
+
+  it('keeps keys and budget names apart', async () => {
+    const perAdmin = createRateBudget(db.pool, { name: 'per-admin', points: 1, durationSeconds: 60 });
+    const other = createRateBudget(db.pool, { name: 'other', points: 1, durationSeconds: 60 });
+
+    expect((await perAdmin.consume('admin-a')).allowed).toBe(true);
+    expect((await perAdmin.consume('admin-b')).allowed).toBe(true);
+    expect((await other.consume('admin-a')).allowed).toBe(true);
+    expect((await perAdmin.consume('admin-a')).allowed).toBe(false);
+  });
+
+  it('opens again when the window ends', async () => {
+    const budget = createRateBudget(db.pool, { name: 'short', points: 1, durationSeconds: 1 });
+    expect((await budget.consume('k')).allowed).toBe(true);
+    expect(await budget.consume('k')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await budget.consume('k')).allowed).toBe(true);
+  });
+
+  it("counts in the process while Postgres cannot be reached, with the same limit, and says so", async () => {
+    const unreachable = createPool('postgres://postgres@127.0.0.1:1/none', 1);
+    try {
+      const storeErrors: unknown[] = [];
+      const budget = createRateBudget(unreachable, { name: 'outage', points: 2, durationSeconds: 60, onStoreError: (e) => storeErrors.push(e) });
+      const decisions = [await budget.consume('k'), await budget.consume('k'), await budget.consume('k')];
+      expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);
+      expect(storeErrors).toHaveLength(3);
+      expect(storeErrors[0]).toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await unreachable.end();
+    }
+  });
+
+  it('refuses a name that could collide with another budget', () => {
+    expect(() => createRateBudget(db.pool, { name: 'a:b', points: 1, durationSeconds: 1 })).toThrow('is not [a-z0-9-]+');
+    expect(() => createRateBudget(db.pool, { name: 'zero', points: 0, durationSeconds: 1 })).toThrow('must be positive');
+  });
+});
