@@ -8,6 +8,7 @@ import type { Config } from '../../shared/config';
 import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
+import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
 import { activityRoutes } from './admin/activity-routes';
 import { adminRouter } from './admin/admin-router';
@@ -29,6 +30,7 @@ import { scimRouter } from './scim/scim-router';
 import { createScimTokens } from './tokens/scim-tokens';
 import { adminTokenVerifier, scimTokenVerifier, seedAdminToken } from './tokens/verifiers';
 import { createGroupCommands } from './write/group-commands';
+import { keysOfStream } from './write/keys-of-stream';
 import { createUserCommands } from './write/user-commands';
 
 export interface ScimApiParts {
@@ -52,7 +54,8 @@ export interface ScimApi {
   readonly app: Express;
   /**
    * Seeds the bootstrap tokens, creates the owners team, enables SCIM on a fresh install when
-   * SCIM_BOOTSTRAP_TOKEN is set, and finishes a disable that a crash cut short.
+   * SCIM_BOOTSTRAP_TOKEN is set, finishes a disable that a crash cut short, and claims the
+   * primary-email keys of users written before emails were unique (settled by the key reconciler).
    */
   initialise(): Promise<void>;
 }
@@ -161,6 +164,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
       log.warn('SCIM is disabled but some of its data remains (a disable was cut short): removing it');
       await cleanup(context);
     }
+    await backfillScope({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-backfill' }) }, 'user.email', 'user.userName');
   }
 
   return { app, initialise };

@@ -84,15 +84,13 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   });
 
   // With EventStoreDB, unique keys are claimed before the append and settled after it: settle
-  // what a crash left. The Postgres store claims keys in the append's own transaction.
-  const reconciler =
-    eventStore.kind === 'postgres'
-      ? undefined
-      : setInterval(() => {
-          reconcileUnsettledKeys({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-reconciler' }) }, 60_000).catch(
-            (err: unknown) => log.error({ err }, 'unique key reconciliation failed'),
-          );
-        }, 30_000);
+  // what a crash left. The Postgres store claims keys in the append's own transaction, so there
+  // only the start-up backfill's pending keys (compose.ts initialise) are left to settle.
+  const reconciler = setInterval(() => {
+    reconcileUnsettledKeys({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-reconciler' }) }, 60_000).catch(
+      (err: unknown) => log.error({ err }, 'unique key reconciliation failed'),
+    );
+  }, 30_000);
 
   await initialise();
 

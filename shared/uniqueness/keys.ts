@@ -7,11 +7,15 @@ export interface UniqueKey {
   readonly value: string;
 }
 
+/**
+ * The sets a key is unique within. `externalId` is in none: the platform documents no such rule,
+ * RFC 7643 §3.1 sets none, and IdPs reuse it (Okta re-creates a renamed user with the same one).
+ */
 export type UniqueScope =
   | 'user.userName'
-  | 'user.externalId'
+  /** A SCIM user's primary email: the platform's user email "must be unique across the instance". */
+  | 'user.email'
   | 'group.displayName'
-  | 'group.externalId'
   | 'account.email'
   | 'account.link'
   | 'team.name'
@@ -20,7 +24,7 @@ export type UniqueScope =
   /** key: the HMAC of a SCIM token's value, so a seeded token is created once. */
   | 'scim-token.hmac';
 
-const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'group.displayName', 'account.email', 'team.name']);
+const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'user.email', 'group.displayName', 'account.email', 'team.name']);
 
 export function uniqueKey(scope: UniqueScope, value: string): UniqueKey {
   const normalised = value.normalize('NFC');
@@ -58,15 +62,21 @@ export function isEmptyChange(change: KeyChange): boolean {
 
 const SCOPE_NAMES: Record<UniqueScope, string> = {
   'user.userName': 'userName',
-  'user.externalId': 'externalId',
+  'user.email': 'email',
   'group.displayName': 'displayName',
-  'group.externalId': 'externalId',
   'account.email': 'email',
   'account.link': 'account link',
   'team.name': 'team name',
   'team.link': 'team link',
   'scim-token.hmac': 'token',
 };
+
+const SCOPE_ORDER = Object.keys(SCOPE_NAMES);
+
+/** Which of several taken keys an error names first: the order of SCOPE_NAMES (userName before email). */
+export function keyPrecedence(key: UniqueKey): number {
+  return SCOPE_ORDER.indexOf(key.scope);
+}
 
 export function describeKey(key: UniqueKey): string {
   return `${SCOPE_NAMES[key.scope]} ${JSON.stringify(key.value)}`;

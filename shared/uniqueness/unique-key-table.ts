@@ -1,13 +1,27 @@
 import type { PoolClient } from 'pg';
 import { ScimError } from '../scim/errors';
-import { describeKey, type KeyOwner, type UniqueKey } from './keys';
+import { describeKey, keyPrecedence, type KeyOwner, type UniqueKey } from './keys';
 
 export type KeyState = 'confirmed' | 'pending';
 
-/** Thrown when a key is held by another owner; the HTTP layer renders it as 409 uniqueness. */
+/**
+ * Thrown when keys are held by other owners; the HTTP layer renders it as 409 uniqueness. `keys`
+ * lists every taken key of the claim, the one a client most likely means first (userName before
+ * email); the detail names them all, leaving out internal ones (an account link) when others are taken.
+ */
 export class UniqueKeyTakenError extends ScimError {
-  constructor(readonly key: UniqueKey) {
-    super(409, 'uniqueness', `${describeKey(key)} is already taken`);
+  readonly keys: readonly UniqueKey[];
+
+  constructor(taken: UniqueKey | readonly UniqueKey[]) {
+    const keys = [...(Array.isArray(taken) ? taken : [taken])].sort((a, b) => keyPrecedence(a) - keyPrecedence(b));
+    const shown = keys.filter((k) => k.scope !== 'account.link');
+    super(409, 'uniqueness', (shown.length > 0 ? shown : keys).map((k) => `${describeKey(k)} is already taken`).join('; '));
+    this.keys = keys;
+  }
+
+  /** The first taken key. */
+  get key(): UniqueKey {
+    return this.keys[0]!;
   }
 }
 
@@ -18,11 +32,14 @@ function ordered(keys: readonly UniqueKey[]): UniqueKey[] {
 
 /**
  * Claims keys for an owner inside the caller's transaction. A key held by the same owner is
- * updated (its value may differ in case); a key held by another owner throws UniqueKeyTakenError.
- * A concurrent claimer of the same key waits on the unique index until this transaction ends.
+ * updated (its value may differ in case); a key held by another owner throws UniqueKeyTakenError
+ * (the caller's transaction must then roll back), naming also the other keys of the claim that
+ * are taken. A concurrent claimer of the same key waits on the unique index until this
+ * transaction ends.
  */
 export async function claimKeys(client: PoolClient, owner: KeyOwner, keys: readonly UniqueKey[], state: KeyState): Promise<void> {
-  for (const key of ordered(keys)) {
+  const claiming = ordered(keys);
+  for (const [index, key] of claiming.entries()) {
     const result = await client.query<{ owner_stream: string }>(
       `INSERT INTO unique_keys (scope, key, value, owner_stream, owner_id, state)
        VALUES ($1, $2, $3, $4, $5, $6)
@@ -32,8 +49,24 @@ export async function claimKeys(client: PoolClient, owner: KeyOwner, keys: reado
        RETURNING owner_stream`,
       [key.scope, key.key, key.value, owner.stream, owner.id, state],
     );
-    if (result.rowCount === 0) throw new UniqueKeyTakenError(key);
+    if (result.rowCount === 0) throw new UniqueKeyTakenError([key, ...(await heldByOthers(client, owner, claiming.slice(index + 1)))]);
   }
+}
+
+/**
+ * Which of these keys other owners hold, read without locking: the first conflict ends the claim,
+ * for a claimer that kept one key locked while waiting for the next could deadlock with a writer
+ * settling those keys in another order. Only the error's detail depends on it.
+ */
+async function heldByOthers(client: PoolClient, owner: KeyOwner, keys: readonly UniqueKey[]): Promise<UniqueKey[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await client.query<{ scope: string; key: string }>(
+    `SELECT k.scope, k.key FROM unique_keys k
+       JOIN unnest($1::text[], $2::text[]) AS r(scope, key) ON k.scope = r.scope AND k.key = r.key
+      WHERE k.owner_stream <> $3`,
+    [keys.map((k) => k.scope), keys.map((k) => k.key), owner.stream],
+  );
+  return keys.filter((k) => rows.some((r) => r.scope === k.scope && r.key === k.key));
 }
 
 export async function releaseKeys(client: PoolClient, owner: KeyOwner, keys: readonly UniqueKey[]): Promise<void> {

@@ -80,15 +80,15 @@ describe('an Entra ID provisioning cycle', () => {
     expect(found.body.Resources).toHaveLength(1);
     expect(found.body.Resources[0].id).toBe(id);
 
-    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Add', path: 'members', value: [{ value: member.body.id }, { value: other.body.id }] }))).status).toBe(204);
+    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Add', path: 'members', value: [{ value: member.body.id }, { value: other.body.id }] }))).status).toBe(200);
     const afterAdd = await api.scim('get', `/Groups/${id}`);
     expect(afterAdd.body.members.map((m: { value: string }) => m.value).sort()).toEqual([member.body.id, other.body.id].sort());
 
-    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Remove', path: 'members', value: [{ value: other.body.id }] }))).status).toBe(204);
+    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Remove', path: 'members', value: [{ value: other.body.id }] }))).status).toBe(200);
     expect((await api.scim('get', `/Groups/${id}?excludedAttributes=members`)).body.members).toBeUndefined();
     expect((await api.scim('get', `/Groups/${id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([member.body.id]);
 
-    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Replace', path: 'displayName', value: 'Compiler Team' }))).status).toBe(204);
+    expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Replace', path: 'displayName', value: 'Compiler Team' }))).status).toBe(200);
     expect((await api.scim('get', `/Groups?excludedAttributes=members&filter=${q('displayName eq "compiler team"')}`)).body.totalResults).toBe(1);
 
     expect((await api.scim('delete', `/Groups/${id}`)).status).toBe(204);

@@ -69,6 +69,30 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
       expect(res.body).toMatchObject({ schemas: [ERROR], status: '413' });
     });
 
+    it('accepts groups sharing an externalId; externalId eq returns every match', async () => {
+      const first = await createGroup([], { externalId: 'shared-ext' });
+      const second = await createGroup([], { externalId: 'shared-ext' });
+      const res = await api.scim('get', `/Groups?excludedAttributes=members&filter=${encodeURIComponent('externalId eq "shared-ext"')}`);
+      expect(res.status).toBe(200);
+      expect(res.body.totalResults).toBe(2);
+      expect(res.body.Resources.map((g: { id: string }) => g.id).sort()).toEqual([first, second].sort());
+    });
+
+    it("ignores what the schema does not know, such as WSO2's members[].displayName", async () => {
+      const res = await api.scim('post', '/Groups', {
+        schemas: [GROUP_SCHEMA],
+        displayName: 'WSO2 group',
+        owner: 'someone',
+        members: [{ value: alice, displayName: 'Alice' }],
+      });
+      expect(res.status).toBe(201);
+      expect(res.body).not.toHaveProperty('owner');
+      expect(res.body.members).toEqual([{ value: alice, display: 'alice@example.com', $ref: `https://scim.test/scim/v2/Users/${alice}`, type: 'User' }]);
+      const put = await api.scim('put', `/Groups/${res.body.id}`, { schemas: [GROUP_SCHEMA], displayName: 'WSO2 group', members: [{ value: bob, displayName: 'Bob' }] });
+      expect(put.status).toBe(200);
+      expect(put.body.members.map((m: { value: string }) => m.value)).toEqual([bob]);
+    });
+
     it('rejects a group without displayName', async () => {
       const res = await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA] });
       expect(res.status).toBe(400);
@@ -105,11 +129,64 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
   });
 
   describe('PATCH /Groups/:id', () => {
-    it('adds members (one or many) and answers 204', async () => {
+    it('adds members (one or many) and answers 200 with the group, as the platform documents', async () => {
       const id = await createGroup([alice]);
       const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Add', path: 'members', value: [{ value: bob, $ref: null }, { value: carol }] }));
-      expect(res.status).toBe(204);
+      expect(res.status).toBe(200);
+      expect(res.headers.etag).toBe('W/"1"');
+      const member = (userId: string, userName: string) => ({ value: userId, display: userName, $ref: `https://scim.test/scim/v2/Users/${userId}`, type: 'User' });
+      expect(res.body).toEqual({
+        schemas: [GROUP_SCHEMA],
+        id,
+        displayName: `Group ${counter}`,
+        members: [member(alice, 'alice@example.com'), member(bob, 'bob@example.com'), member(carol, 'carol@example.com')].sort((a, b) => (a.value < b.value ? -1 : 1)),
+        meta: { resourceType: 'Group', created: expect.any(String), lastModified: expect.any(String), location: `https://scim.test/scim/v2/Groups/${id}`, version: 'W/"1"' },
+      });
       expect(await lastData(id)).toEqual({ groupId: id, memberIds: [bob, carol] });
+    });
+
+    it('answers 200 with the group without members for excludedAttributes=members (Entra)', async () => {
+      const id = await createGroup([alice], { externalId: 'patch-excluded' });
+      const res = await api.scim('patch', `/Groups/${id}?excludedAttributes=members`, patchOp({ op: 'Add', path: 'members', value: [{ value: bob }] }));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        schemas: [GROUP_SCHEMA],
+        id,
+        displayName: `Group ${counter}`,
+        externalId: 'patch-excluded',
+        meta: { resourceType: 'Group', created: expect.any(String), lastModified: expect.any(String), location: `https://scim.test/scim/v2/Groups/${id}`, version: 'W/"1"' },
+      });
+    });
+
+    it('answers 200 with the unchanged group for a patch that changes nothing', async () => {
+      const id = await createGroup([alice]);
+      const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'add', path: 'members', value: [{ value: alice }] }));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, members: [{ value: alice }], meta: { version: 'W/"0"' } });
+      expect(await types(id)).toEqual(['GroupCreated']);
+    });
+
+    it("renames through Okta's path-less replace that repeats the group's id", async () => {
+      const id = await createGroup([alice]);
+      const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'replace', value: { id, displayName: 'Okta renamed' } }));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, displayName: 'Okta renamed', members: [{ value: alice }] });
+      expect(await types(id)).toEqual(['GroupCreated', 'GroupRenamed']);
+    });
+
+    it('rejects a path-less replace that changes the id with 400 mutability, appending nothing', async () => {
+      const id = await createGroup();
+      const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'replace', value: { id: alice, displayName: 'Stolen id' } }));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'mutability', detail: `Operations[0]: 'id' is read-only: the string '${alice}' is not this resource's id` });
+      expect(await types(id)).toEqual(['GroupCreated']);
+    });
+
+    it('rejects an unknown path with 400 invalidPath', async () => {
+      const id = await createGroup();
+      const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'replace', path: 'owner', value: 'x' }));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ schemas: [ERROR], status: '400', scimType: 'invalidPath', detail: "Operations[0]: unknown attribute 'owner' for resource type Group" });
     });
 
     it('answers 200 with the resource when attributes are asked for', async () => {
@@ -121,7 +198,7 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
 
     it('removes a member with members[value eq "<id>"]', async () => {
       const id = await createGroup([alice, bob]);
-      expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'remove', path: `members[value eq "${alice}"]` }))).status).toBe(204);
+      expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'remove', path: `members[value eq "${alice}"]` }))).status).toBe(200);
       expect(await types(id)).toEqual(['GroupCreated', 'GroupMembersRemoved']);
       expect(await lastData(id)).toEqual({ groupId: id, memberIds: [alice] });
     });
@@ -129,7 +206,8 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
     it('removes the members in Entra\'s value array, never all of them', async () => {
       const id = await createGroup([alice, bob, carol]);
       const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'Remove', path: 'members', value: [{ value: bob }] }));
-      expect(res.status).toBe(204);
+      expect(res.status).toBe(200);
+      expect(res.body.members.map((m: { value: string }) => m.value)).toEqual([alice, carol].sort());
       expect(await lastData(id)).toEqual({ groupId: id, memberIds: [bob] });
       const state = await api.scim('put', `/Groups/${id}`, { schemas: [GROUP_SCHEMA] });
       expect(state.body.members.map((m: { value: string }) => m.value)).toEqual([alice, carol].sort());
@@ -137,7 +215,7 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
 
     it('succeeds when removing a non-member, appending nothing', async () => {
       const id = await createGroup([alice]);
-      expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'remove', path: `members[value eq "${bob}"]` }))).status).toBe(204);
+      expect((await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'remove', path: `members[value eq "${bob}"]` }))).status).toBe(200);
       expect(await types(id)).toEqual(['GroupCreated']);
     });
 

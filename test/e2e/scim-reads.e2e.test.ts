@@ -84,6 +84,17 @@ describe('SCIM reads from the read model', () => {
       expect(without.body.name).toBeUndefined();
       expect(without.body.userName).toBe('Ada@Example.com');
     });
+
+    it('reads attributes=emails[type eq "work"] as emails (a filter names no attribute; Microsoft\'s validator sends it)', async () => {
+      const { id } = users['Ada@Example.com']!;
+      const expected = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE], id, emails: [{ value: 'Ada@example.com', type: 'work', primary: true }] };
+      const one = await api.scim('get', `/Users/${id}?attributes=${encodeURIComponent('emails[type eq "work"]')}`);
+      expect(one.status).toBe(200);
+      expect(one.body).toEqual(expected);
+      const list = await api.scim('get', `/Users?filter=${encodeURIComponent(`id eq "${id}"`)}&attributes=${encodeURIComponent('emails[value eq "a,b"],userName')}`);
+      expect(list.status).toBe(200);
+      expect(list.body.Resources).toEqual([{ ...expected, userName: 'Ada@Example.com' }]);
+    });
   });
 
   describe('GET /Users (lists)', () => {

@@ -1,4 +1,4 @@
-import { ENTERPRISE, ERROR, PATCH_OP, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+import { ENTERPRISE, ERROR, PATCH_OP, USER_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 describe('SCIM /Users (write side, Postgres event store)', () => {
   let api: ScimApiUnderTest;
@@ -78,13 +78,85 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
       expect(res.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: expect.stringMatching(/userName "bob@EXAMPLE.com" is already taken/) });
     });
 
-    it('rejects a duplicate externalId with 409 uniqueness, but externalId is case-exact', async () => {
-      await create('ext1@example.com', { externalId: 'ABC-1' });
-      const dup = await api.scim('post', '/Users', newUser('ext2@example.com', { externalId: 'ABC-1' }));
-      expect(dup.status).toBe(409);
-      expect(dup.body.scimType).toBe('uniqueness');
-      expect(dup.body.detail).toMatch(/externalId/);
-      expect((await api.scim('post', '/Users', newUser('ext3@example.com', { externalId: 'abc-1' }))).status).toBe(201);
+    it('accepts users sharing an externalId, and externalId eq returns every match, case-exact', async () => {
+      const first = await create('ext1@example.com', { externalId: 'ABC-1' });
+      const second = await api.scim('post', '/Users', newUser('ext2@example.com', { externalId: 'ABC-1' }));
+      expect(second.status).toBe(201);
+      expect(second.body).toMatchObject({ userName: 'ext2@example.com', externalId: 'ABC-1' });
+      await create('ext3@example.com', { externalId: 'abc-1' });
+
+      const found = await api.scim('get', `/Users?filter=${encodeURIComponent('externalId eq "ABC-1"')}&attributes=userName`);
+      expect(found.status).toBe(200);
+      expect(found.body.totalResults).toBe(2);
+      expect(found.body.Resources.map((r: { id: string }) => r.id).sort()).toEqual([first.id, second.body.id].sort());
+    });
+
+    it("re-creates a user under a new userName with the old one's externalId (Okta's rename)", async () => {
+      const old = await create('okta.old@example.com', { externalId: '00u1okta' });
+      expect((await api.scim('patch', `/Users/${old.id}`, patchOp({ op: 'replace', path: 'active', value: false }))).status).toBe(200);
+      const renamed = await api.scim('post', '/Users', newUser('okta.new@example.com', { externalId: '00u1okta' }));
+      expect(renamed.status).toBe(201);
+      expect(renamed.body).toMatchObject({ userName: 'okta.new@example.com', externalId: '00u1okta', active: true });
+    });
+
+    it('ignores attributes the schemas do not know, and stores the rest', async () => {
+      const res = await api.scim('post', '/Users', newUser('unknown-attrs@example.com', { shoeSize: '42', name: { givenName: 'Jo', nickname: 'J' }, 'urn:example:custom:2.0:User': { x: 1 } }));
+      expect(res.status).toBe(201);
+      expect(res.body).not.toHaveProperty('shoeSize');
+      expect(res.body.name).toEqual({ givenName: 'Jo' });
+      expect(res.body.schemas).toEqual([USER_SCHEMA]);
+      expect((await eventsOf(res.body.id))[0]!.data.attributes).not.toHaveProperty('shoeSize');
+    });
+
+    describe('the primary email is unique across the service (case-insensitive)', () => {
+      it("rejects a second user with another user's email: 409 uniqueness, nothing appended", async () => {
+        await create('mail.owner@example.com', { emails: [{ value: 'Shared.Mail@example.com', primary: true }] });
+        const before = (await api.allEvents()).length;
+        const res = await api.scim('post', '/Users', newUser('mail.taker@example.com', { emails: [{ value: 'shared.mail@EXAMPLE.com', primary: true }] }));
+        expect(res.status).toBe(409);
+        expect(res.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: 'email "shared.mail@EXAMPLE.com" is already taken' });
+        expect((await api.allEvents()).length).toBe(before);
+      });
+
+      it("checks the primary email, else the first: another user's non-primary email is no conflict", async () => {
+        await create('two.mails@example.com', { emails: [{ value: 'work.two@example.com', type: 'work', primary: true }, { value: 'home.two@example.com', type: 'home' }] });
+        expect((await api.scim('post', '/Users', newUser('home.two@example.com', { emails: [{ value: 'home.two@example.com' }] }))).status).toBe(201);
+        const res = await api.scim('post', '/Users', newUser('third@example.com', { emails: [{ value: 'x.third@example.com' }, { value: 'WORK.two@example.com', primary: true }] }));
+        expect(res.status).toBe(409);
+        expect(res.body.detail).toBe('email "WORK.two@example.com" is already taken');
+      });
+
+      it('names both keys when userName and email are taken', async () => {
+        await create('both@example.com');
+        const res = await api.scim('post', '/Users', newUser('BOTH@example.com'));
+        expect(res.status).toBe(409);
+        expect(res.body.detail).toBe('userName "BOTH@example.com" is already taken; email "BOTH@example.com" is already taken');
+      });
+
+      it("rejects a PUT or a PATCH that gives a user another user's email, and lets a user change its own email's case", async () => {
+        await create('holder@example.com');
+        const { id } = await create('mover@example.com');
+        const put = await api.scim('put', `/Users/${id}`, newUser('mover@example.com', { emails: [{ value: 'HOLDER@example.com', primary: true }] }));
+        expect(put.status).toBe(409);
+        expect(put.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: 'email "HOLDER@example.com" is already taken' });
+        const patch = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'emails[type eq "work"].value', value: 'holder@EXAMPLE.com' }));
+        expect(patch.status).toBe(409);
+        expect(patch.body).toEqual({ schemas: [ERROR], status: '409', scimType: 'uniqueness', detail: 'email "holder@EXAMPLE.com" is already taken' });
+        expect(await eventsOf(id)).toHaveLength(1);
+
+        const ownCase = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'emails[type eq "work"].value', value: 'Mover@Example.com' }));
+        expect(ownCase.status).toBe(200);
+        expect(ownCase.body.emails).toEqual([{ value: 'Mover@Example.com', type: 'work', primary: true }]);
+      });
+
+      it('frees the email of a user who changed it or was deleted', async () => {
+        const changer = await create('changer@example.com');
+        await api.scim('patch', `/Users/${changer.id}`, patchOp({ op: 'replace', path: 'emails[type eq "work"].value', value: 'changer.new@example.com' }));
+        expect((await api.scim('post', '/Users', newUser('changer.successor@example.com', { emails: [{ value: 'changer@example.com' }] }))).status).toBe(201);
+        const leaver = await create('leaver@example.com');
+        await api.scim('delete', `/Users/${leaver.id}`);
+        expect((await api.scim('post', '/Users', newUser('leaver.successor@example.com', { emails: [{ value: 'leaver@example.com' }] }))).status).toBe(201);
+      });
     });
 
     it.each([
@@ -131,6 +203,15 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
   });
 
   describe('PUT /Users/:id', () => {
+    it("ignores a misspelt attribute (Microsoft's validator's adreses) and applies the rest", async () => {
+      const { id } = await create('misspelt@example.com');
+      const res = await api.scim('put', `/Users/${id}`, { ...newUser('misspelt@example.com', { active: false, displayName: 'Kimberly Baker' }), id, adreses: [{ country: 'Germany', type: 'work' }] });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, displayName: 'Kimberly Baker', active: false });
+      expect(res.body).not.toHaveProperty('adreses');
+      expect(res.body).not.toHaveProperty('addresses');
+    });
+
     it('replaces the resource and records only what changed', async () => {
       const { id } = await create('put1@example.com', { title: 'Engineer', displayName: 'Put One' });
       const res = await api.scim('put', `/Users/${id}`, newUser('put1@example.com', { title: 'Manager' }));
@@ -220,6 +301,99 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
       expect(events[1]).toEqual({
         type: 'UserAttributesChanged',
         data: { userId: id, set: { name: { givenName: 'Janet', familyName: 'Doe' }, displayName: 'Janet Doe', [ENTERPRISE]: { employeeNumber: '42' } }, unset: [] },
+      });
+    });
+
+    describe('when it clears a required attribute (ignored, as the platform documents)', () => {
+      it('keeps userName, emails and active, and applies the rest of the request: 200', async () => {
+        const { id } = await create('clearing@example.com', { displayName: 'Before' });
+        const res = await api.scim(
+          'patch',
+          `/Users/${id}`,
+          patchOp(
+            { op: 'remove', path: 'userName' },
+            { op: 'remove', path: 'emails' },
+            { op: 'remove', path: 'active' },
+            { op: 'replace', path: 'displayName', value: 'After' },
+          ),
+        );
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({
+          id,
+          userName: 'clearing@example.com',
+          emails: [{ value: 'clearing@example.com', type: 'work', primary: true }],
+          active: true,
+          displayName: 'After',
+          meta: { version: 'W/"1"' },
+        });
+        expect((await eventsOf(id))[1]).toEqual({ type: 'UserAttributesChanged', data: { userId: id, set: { displayName: 'After' }, unset: [] } });
+      });
+
+      it.each([
+        ['replace userName with null', { op: 'replace', path: 'userName', value: null }],
+        ['replace userName with ""', { op: 'replace', path: 'userName', value: '' }],
+        ['replace emails with []', { op: 'replace', path: 'emails', value: [] }],
+        ['a path-less replace with emails null and active null', { op: 'replace', value: { emails: null, active: null } }],
+        ["Entra's remove of the work email's value", { op: 'Remove', path: 'emails[type eq "work"].value' }],
+      ])('answers 200 and appends nothing for %s', async (_name, operation) => {
+        const { id } = await create(`clear-${Math.random().toString(36).slice(2, 8)}@example.com`);
+        const before = await api.scim('get', `/Users/${id}`);
+        const res = await api.scim('patch', `/Users/${id}`, patchOp(operation));
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual(before.body);
+        expect(await eventsOf(id)).toHaveLength(1);
+      });
+    });
+
+    describe('when a path-less replace repeats read-only values', () => {
+      it("renames when the value carries the user's own id, schemas and meta", async () => {
+        const { id } = await create('repeat-id@example.com');
+        const current = (await api.scim('get', `/Users/${id}`)).body;
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', value: { id, schemas: current.schemas, meta: current.meta, displayName: 'New' } }));
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ id, displayName: 'New', meta: { version: 'W/"1"' } });
+      });
+
+      it('rejects another id with 400 mutability, appending nothing', async () => {
+        const { id } = await create('change-id@example.com');
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', value: { id: '6b1f3c7e-0000-4000-8000-00000000beef', displayName: 'New' } }));
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          schemas: [ERROR],
+          status: '400',
+          scimType: 'mutability',
+          detail: "Operations[0]: 'id' is read-only: the string '6b1f3c7e-0000-4000-8000-00000000beef' is not this resource's id",
+        });
+        expect(await eventsOf(id)).toHaveLength(1);
+      });
+    });
+
+    describe('when the enterprise extension is replaced as an object (RFC 7644 §3.5.2.3)', () => {
+      it.each([
+        ['path-less', { op: 'replace', value: { [ENTERPRISE]: { department: 'Sales' } } }],
+        ['with the URN as path', { op: 'replace', path: ENTERPRISE, value: { department: 'Sales' } }],
+      ])('keeps employeeNumber (%s), and the event records the merged extension', async (_name, operation) => {
+        const res = await api.scim('post', '/Users', {
+          ...newUser(`merge-${Math.random().toString(36).slice(2, 8)}@example.com`),
+          [ENTERPRISE]: { employeeNumber: 'E-1', department: 'Ops' },
+        });
+        const { id } = res.body;
+        const patched = await api.scim('patch', `/Users/${id}`, patchOp(operation));
+        expect(patched.status).toBe(200);
+        expect(patched.body[ENTERPRISE]).toEqual({ employeeNumber: 'E-1', department: 'Sales' });
+        expect((await eventsOf(id))[1]).toEqual({ type: 'UserAttributesChanged', data: { userId: id, set: { [ENTERPRISE]: { employeeNumber: 'E-1', department: 'Sales' } }, unset: [] } });
+      });
+
+      it('merges name and the manager the same way', async () => {
+        const res = await api.scim('post', '/Users', { ...newUser('merge-manager@example.com'), [ENTERPRISE]: { manager: { value: 'boss-1' } } });
+        const patched = await api.scim(
+          'patch',
+          `/Users/${res.body.id}`,
+          patchOp({ op: 'replace', value: { name: { familyName: 'Smith' }, [`${ENTERPRISE}:manager`]: { $ref: 'https://scim.test/scim/v2/Users/boss-1' } } }),
+        );
+        expect(patched.status).toBe(200);
+        expect(patched.body.name).toEqual({ givenName: 'Jane', familyName: 'Smith' });
+        expect(patched.body[ENTERPRISE].manager).toEqual({ value: 'boss-1', $ref: 'https://scim.test/scim/v2/Users/boss-1' });
       });
     });
 

@@ -36,11 +36,17 @@ describe('platform accounts', () => {
     expect(provisioned!.data).toMatchObject({ accountId: accountIds.get('pat@example.com'), linkedExistingAccount: true });
   });
 
-  it('gives a second SCIM identity with the same email an account of its own', async () => {
+  it("refuses a second SCIM identity with the linked account's email: 409 uniqueness, nothing appended", async () => {
+    const before = (await api.allEvents()).length;
     const res = await api.scim('post', '/Users', { ...newUser('pat.other@example.com'), emails: [{ value: 'pat@example.com' }] });
-    const [provisioned] = await api.store.readStream(`user-${res.body.id}`);
-    expect(provisioned!.data).toMatchObject({ linkedExistingAccount: false });
-    expect(provisioned!.data.accountId).not.toBe(accountIds.get('pat@example.com'));
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '409',
+      scimType: 'uniqueness',
+      detail: 'email "pat@example.com" is already taken',
+    });
+    expect((await api.allEvents()).length).toBe(before);
   });
 
   it('suspends (never deletes) the linked account when the SCIM user is deleted, and lets it link again', async () => {

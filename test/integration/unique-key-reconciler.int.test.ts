@@ -18,7 +18,7 @@ describe('the unique key reconciler (two-phase writes)', () => {
     const res = await api.scim('post', '/Users', newUser('settled@example.com', { externalId: 'settled' }));
     expect(res.status).toBe(201);
     expect(await keyRows()).toEqual([
-      { scope: 'user.externalId', key: 'settled', state: 'confirmed' },
+      { scope: 'user.email', key: 'settled@example.com', state: 'confirmed' },
       { scope: 'user.userName', key: 'settled@example.com', state: 'confirmed' },
     ]);
     expect(await reconcile()).toEqual({ confirmed: 0, released: 0 });
@@ -37,8 +37,9 @@ describe('the unique key reconciler (two-phase writes)', () => {
 
     const result = await reconcile();
 
-    expect(result).toEqual({ confirmed: 2, released: 1 });
+    expect(result).toEqual({ confirmed: 3, released: 1 });
     expect((await keyRows()).filter((k) => k.key.startsWith('crashed') || k.key.startsWith('ghost'))).toEqual([
+      { scope: 'user.email', key: 'crashed@example.com', state: 'confirmed' },
       { scope: 'user.userName', key: 'crashed@example.com', state: 'confirmed' },
     ]);
     expect((await api.scim('post', '/Users', newUser('ghost@example.com'))).status).toBe(201);
@@ -48,6 +49,6 @@ describe('the unique key reconciler (two-phase writes)', () => {
     const res = await api.scim('post', '/Users', newUser('keeper@example.com'));
     await api.db.pool.query(`UPDATE unique_keys SET state = 'releasing' WHERE owner_stream = $1 AND scope = 'user.userName'`, [`user-${res.body.id}`]);
     await reconcile();
-    expect((await keyRows()).find((k) => k.key === 'keeper@example.com')).toEqual({ scope: 'user.userName', key: 'keeper@example.com', state: 'confirmed' });
+    expect((await keyRows()).find((k) => k.scope === 'user.userName' && k.key === 'keeper@example.com')).toEqual({ scope: 'user.userName', key: 'keeper@example.com', state: 'confirmed' });
   });
 });

@@ -1,4 +1,5 @@
 import { scimErrors } from '../../../shared/scim/errors';
+import { attributeNames } from '../scim/attribute-projection';
 
 export interface ListRequest {
   readonly filter?: string;
@@ -23,13 +24,6 @@ function integer(value: unknown, name: string): number | undefined {
   return Number(text);
 }
 
-function names(value: unknown, name: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(',') : value;
-  if (typeof text !== 'string') throw scimErrors.invalidValue(`${name} must be a comma-separated list of attribute names`);
-  const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return list.length > 0 ? list : undefined;
-}
 
 function optionalString(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
@@ -47,8 +41,8 @@ export function parseListRequest(source: Record<string, unknown>, rules: PagingR
   const filter = optionalString(source.filter, 'filter');
   const sortBy = optionalString(source.sortBy, 'sortBy');
   const sortOrder = optionalString(source.sortOrder, 'sortOrder');
-  const attributes = names(source.attributes, 'attributes');
-  const excludedAttributes = names(source.excludedAttributes, 'excludedAttributes');
+  const attributes = attributeNames(source.attributes, 'attributes');
+  const excludedAttributes = attributeNames(source.excludedAttributes, 'excludedAttributes');
   return {
     startIndex,
     count,

@@ -15,17 +15,57 @@ const CORE_URNS = {
 /** RFC 7643 §2.4: returned "always", whatever attributes/excludedAttributes say. */
 const ALWAYS = new Set(['id', 'schemas']);
 
-function list(value: unknown, name: string): string[] | undefined {
+/**
+ * An `attributes`/`excludedAttributes` value (RFC 7644 §3.4.2.5, query text or a .search body's
+ * array) as attribute names; undefined when it names none.
+ * @throws ScimError 400 invalidValue when it is neither text nor an array.
+ */
+export function attributeNames(value: unknown, name: string): string[] | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   if (typeof text !== 'string') throw scimErrors.invalidValue(`${name} must be a comma-separated list of attribute names`);
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = splitNames(text).map(withoutValueFilter).filter((s) => s.length > 0);
   return names.length > 0 ? names : undefined;
 }
 
+/** Splits at commas outside `[...]` and quotes, so a value filter holding a comma stays whole. */
+function splitNames(text: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '[') depth++;
+    else if (c === ']') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0) {
+      names.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  names.push(text.slice(start));
+  return names.map((n) => n.trim());
+}
+
+/**
+ * RFC 7644 §3.9 names attributes, not values: `emails[type eq "work"]` (sent by Microsoft's
+ * validator) is read as `emails`, and `emails[type eq "work"].value` as `emails.value`.
+ */
+function withoutValueFilter(name: string): string {
+  const open = name.indexOf('[');
+  if (open < 0) return name;
+  const close = name.lastIndexOf(']');
+  return (name.slice(0, open) + (close > open ? name.slice(close + 1) : '')).trim();
+}
+
+/** The `attributes`/`excludedAttributes` query parameters (comma-separated names). @throws ScimError 400 invalidValue when not text. */
 export function projectionFrom(req: Request): AttributeProjection {
-  const attributes = list(req.query.attributes, 'attributes');
-  const excludedAttributes = list(req.query.excludedAttributes, 'excludedAttributes');
+  const attributes = attributeNames(req.query.attributes, 'attributes');
+  const excludedAttributes = attributeNames(req.query.excludedAttributes, 'excludedAttributes');
   return { ...(attributes ? { attributes } : {}), ...(excludedAttributes ? { excludedAttributes } : {}) };
 }
 

@@ -123,8 +123,8 @@ export function attributeRepresentation(definition: AttributeDefinition): Attrib
 /**
  * RFC 7643 §3.1 keeps the common attributes out of every schema, but lets a schema list them.
  * `id` and `meta` behave exactly as §3.1 defines them and are left out, as §8.7.1 does.
- * `externalId` is listed in each core schema (never in an extension): it is unique per resource
- * type in this service, and its `uniqueness: "server"` is something a client can only learn here.
+ * `externalId` is listed in each core schema (never in an extension), so a client can read here
+ * that it is case-exact and not unique (`uniqueness: "none"`).
  */
 const PUBLISHED_COMMON_ATTRIBUTES = COMMON_ATTRIBUTES.filter((definition) => definition.name === 'externalId');
 

@@ -13,7 +13,7 @@ import { projectAttributes, projectionFrom, type AttributeProjection } from './a
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';
 import { renderGroup, type GroupView } from './render';
-import { expectedRevisionFrom, sendScim, versionOf } from './responses';
+import { expectedRevisionFrom, logIgnored, sendScim, versionOf } from './responses';
 import { isResourceId, resourceId, scimBaseUrl } from './request';
 
 export interface GroupsRoutesDependencies {
@@ -36,18 +36,22 @@ function wantsMembers(projection: AttributeProjection | ListRequest): boolean {
 export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, maxPatchOperations, paging }: GroupsRoutesDependencies): Router {
   const router = Router();
 
-  /** As for users: the read model once it holds the write, else the aggregate's own state. */
-  async function afterWrite(result: GroupResult): Promise<GroupView> {
+  /**
+   * As for users: the read model once it holds the write, else the aggregate's own state. Members
+   * are loaded only when the response shows them (`excludedAttributes=members` leaves them out).
+   */
+  async function afterWrite(req: Request, result: GroupResult): Promise<GroupView> {
     const { state, revision } = result;
     if (state.status !== 'Active' || revision === null) throw new Error(`group write left state ${state.status}`);
+    const members = wantsMembers(projectionFrom(req));
     try {
       await readYourWrites.wait();
-      const view = await queries.group(state.groupId, { members: true });
+      const view = await queries.group(state.groupId, { members });
       if (view && view.revision === revision) return view;
     } catch {
       // fall through to the aggregate's state
     }
-    const userNames = await findUserNames(pool, state.memberIds);
+    const userNames = members ? await findUserNames(pool, state.memberIds) : undefined;
     return {
       id: state.groupId,
       displayName: state.displayName,
@@ -55,7 +59,7 @@ export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, m
       revision,
       created: state.created,
       lastModified: state.lastModified,
-      members: state.memberIds.filter((id) => userNames.has(id)).map((id) => ({ id, userName: userNames.get(id)! })),
+      ...(userNames ? { members: state.memberIds.filter((id) => userNames.has(id)).map((id) => ({ id, userName: userNames.get(id)! })) } : {}),
     };
   }
 
@@ -88,32 +92,29 @@ export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, m
   });
 
   router.post('/', async (req, res) => {
-    const input = parseGroupRequest(req.body, { method: 'POST' });
+    const { ignored, ...input } = parseGroupRequest(req.body, { method: 'POST' });
+    logIgnored(req, ignored);
     if (input.displayName === undefined) throw scimErrors.invalidValue('displayName is required');
     const result = await commands.create({ ...input, displayName: input.displayName }, commandContext(req, clock));
-    const view = await afterWrite(result);
+    const view = await afterWrite(req, result);
     send(req, res, 201, view, { Location: `${scimBaseUrl(req)}/Groups/${view.id}` });
   });
 
   router.put('/:id', async (req, res) => {
     const id = resourceId(req, 'Group');
-    const input = parseGroupRequest(req.body, { method: 'PUT', id });
+    const { ignored, ...input } = parseGroupRequest(req.body, { method: 'PUT', id });
+    logIgnored(req, ignored);
     const result = await commands.replace(id, input, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    send(req, res, 200, await afterWrite(result));
+    send(req, res, 200, await afterWrite(req, result));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = resourceId(req, 'Group');
     const operations = parsePatchRequest(req.body, 'Group', { maxOperations: maxPatchOperations });
     const result = await commands.patch(id, operations, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    const projection = projectionFrom(req);
-    // scim-behaviour.md: group PATCH answers 204, or 200 with the resource when attributes are asked for.
-    if (!projection.attributes && !projection.excludedAttributes) {
-      res.setHeader('ETag', versionOf(result.revision ?? 0n));
-      res.status(204).end();
-      return;
-    }
-    send(req, res, 200, await afterWrite(result));
+    // The platform documents 200 with the group (RFC 7644 §3.5.2 allows 204 too); attributes and
+    // excludedAttributes shape it as on a GET (Entra sends excludedAttributes=members).
+    send(req, res, 200, await afterWrite(req, result));
   });
 
   router.delete('/:id', async (req, res) => {

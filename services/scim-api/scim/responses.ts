@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { ScimError, scimErrorBody } from '../../../shared/scim/errors';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -28,4 +28,9 @@ export function expectedRevisionFrom(ifMatch: string | undefined): bigint | unde
   const match = /^\s*(?:W\/)?"(\d{1,19})"\s*$/.exec(ifMatch);
   if (!match) throw new ScimError(412, undefined, `If-Match ${JSON.stringify(ifMatch)} names no version of this resource`);
   return BigInt(match[1]!);
+}
+
+/** A body's attributes the schemas do not know are ignored, not rejected (scim-behaviour.md); the debug log names them. */
+export function logIgnored(req: Request, ignored: readonly string[]): void {
+  if (ignored.length > 0) req.log.debug({ ignored }, 'unknown attributes in the request body ignored');
 }

@@ -11,7 +11,7 @@ import { projectAttributes, projectionFrom } from './attribute-projection';
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';
 import { renderUser, type UserView } from './render';
-import { expectedRevisionFrom, sendScim, versionOf } from './responses';
+import { expectedRevisionFrom, logIgnored, sendScim, versionOf } from './responses';
 import { resourceId, scimBaseUrl } from './request';
 
 export interface UsersRoutesDependencies {
@@ -76,6 +76,7 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
 
   router.post('/', async (req, res) => {
     const input = parseUserRequest(req.body, { method: 'POST' });
+    logIgnored(req, input.ignored);
     const result = await commands.provision({ attributes: input.attributes, active: input.active ?? true }, commandContext(req, clock));
     const view = await afterWrite(result);
     send(req, res, 201, view, { Location: `${scimBaseUrl(req)}/Users/${view.id}` });
@@ -84,7 +85,8 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
   router.put('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
     const input = parseUserRequest(req.body, { method: 'PUT', id });
-    const result = await commands.replace(id, input, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    logIgnored(req, input.ignored);
+    const result = await commands.replace(id, { attributes: input.attributes, ...(input.active === undefined ? {} : { active: input.active }) }, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
     send(req, res, 200, await afterWrite(result));
   });
 

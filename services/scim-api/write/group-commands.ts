@@ -13,11 +13,9 @@ import { uniqueKey, type UniqueKey } from '../../../shared/uniqueness/keys';
 
 export type GroupResult = CommandResult<GroupState, GroupEvent>;
 
+/** A live group holds its displayName (case-insensitive); externalId is not unique (RFC 7643 §3.1). */
 export function groupKeys(state: GroupState): UniqueKey[] {
-  if (state.status !== 'Active') return [];
-  const keys = [uniqueKey('group.displayName', state.displayName)];
-  if (state.externalId !== undefined) keys.push(uniqueKey('group.externalId', state.externalId));
-  return keys;
+  return state.status === 'Active' ? [uniqueKey('group.displayName', state.displayName)] : [];
 }
 
 /** Members that a change adds, which must be existing SCIM users. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { handleCommand, type CommandDependencies, type CommandResult } from '../../../shared/commands/handle-command';
-import { externalIdOf, primaryEmail, type UserAttributes } from '../../../shared/domain/users/attributes';
+import { primaryEmail, type UserAttributes } from '../../../shared/domain/users/attributes';
 import { userDecider } from '../../../shared/domain/users/decider';
 import type { UserCommand } from '../../../shared/domain/users/commands';
 import { userStreamId, type UserEvent } from '../../../shared/domain/users/events';
@@ -14,12 +14,16 @@ import { UniqueKeyTakenError } from '../../../shared/uniqueness/unique-key-table
 
 export type UserResult = CommandResult<UserState, UserEvent>;
 
-/** userName (case-insensitive), externalId and the account link are held by exactly one user. */
+/**
+ * The keys a live user holds, each by exactly one user: its userName and its primary email (both
+ * case-insensitive; the platform documents both as unique across the instance) and the link to its
+ * platform account. externalId is not unique (RFC 7643 §3.1; the platform documents no such rule).
+ */
 export function userKeys(state: UserState): UniqueKey[] {
   if (state.status !== 'Active' && state.status !== 'Deactivated') return [];
   const keys = [uniqueKey('user.userName', state.attributes.userName), uniqueKey('account.link', state.accountId)];
-  const externalId = externalIdOf(state.attributes);
-  if (externalId !== undefined) keys.push(uniqueKey('user.externalId', externalId));
+  const email = primaryEmail(state.attributes);
+  if (email !== undefined) keys.push(uniqueKey('user.email', email));
   return keys;
 }
 
@@ -49,8 +53,9 @@ export function createUserCommands({ deps, pool }: { deps: CommandDependencies; 
       try {
         return await provisionWith({ id: existing, linkedExisting: true });
       } catch (error) {
-        // Another identity linked that account a moment ago: this one gets an account of its own.
-        if (error instanceof UniqueKeyTakenError && error.key.scope === 'account.link') {
+        // Another identity linked that account a moment ago and has since changed its email: this
+        // one gets an account of its own. While it still has this email, the 409 stands.
+        if (error instanceof UniqueKeyTakenError && error.keys.every((key) => key.scope === 'account.link')) {
           return provisionWith({ id: randomUUID(), linkedExisting: false });
         }
         throw error;

@@ -114,7 +114,7 @@ function patch(command: PatchGroup, state: GroupState, rules: GroupRules): Group
     ...(group.externalId === undefined ? {} : { externalId: group.externalId }),
     members: group.memberIds.map((value) => ({ value })),
   };
-  const after = applyPatch(before, command.data.operations, 'Group');
+  const after = applyPatch(before, command.data.operations, 'Group', { id: group.groupId });
   const members = Array.isArray(after.members) ? after.members : [];
   const memberIds = members.map((m) => (typeof m === 'object' && m !== null && !Array.isArray(m) ? (m as { value?: unknown }).value : m));
   if (!memberIds.every((id): id is string => typeof id === 'string')) throw scimErrors.invalidValue('members[].value must be a string');

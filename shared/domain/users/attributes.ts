@@ -18,7 +18,3 @@ export function primaryEmail(attributes: JsonDocument): string | undefined {
   );
   return (entries.find((e) => e.primary === true) ?? entries[0])?.value;
 }
-
-export function externalIdOf(attributes: JsonDocument): string | undefined {
-  return typeof attributes.externalId === 'string' ? attributes.externalId : undefined;
-}

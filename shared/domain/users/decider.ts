@@ -1,4 +1,4 @@
-import { diffDocuments, type JsonDocument } from '../json';
+import { diffDocuments, type JsonDocument, type JsonValue } from '../json';
 import { eventMetadata, type CommandContext } from '../metadata';
 import { scimErrors } from '../../scim/errors';
 import { applyPatch } from '../../scim/patch/apply-patch';
@@ -57,10 +57,27 @@ function replace(command: ReplaceUser, state: UserState): UserEvent[] {
   return changeTo(existing, command.data.attributes, active, command.context);
 }
 
+/**
+ * The platform documents that a PATCH clearing a required attribute — `userName`, `emails` or
+ * `active`, by remove, null or an empty value — is ignored, not rejected: the attribute keeps its
+ * value and the rest of the request applies (an IdP whose source lost a mail attribute must not
+ * fail every cycle). `emails` counts as cleared when no email value is left.
+ */
+function keepRequiredValues(before: JsonDocument, after: JsonDocument): JsonDocument {
+  const kept: Record<string, JsonValue> = { ...after };
+  if (typeof after.userName !== 'string' || after.userName.trim() === '') kept.userName = before.userName!;
+  if (primaryEmail(after) === undefined) {
+    if (before.emails === undefined) delete kept.emails;
+    else kept.emails = before.emails;
+  }
+  if (typeof after.active !== 'boolean') kept.active = before.active!;
+  return kept;
+}
+
 function patch(command: PatchUser, state: UserState): UserEvent[] {
   const existing = requireExisting(state, command.data.userId);
   const before: JsonDocument = { ...existing.attributes, active: existing.status === 'Active' };
-  const after = applyPatch(before, command.data.operations, 'User');
+  const after = keepRequiredValues(before, applyPatch(before, command.data.operations, 'User', { id: existing.userId }));
   const { active, ...attributes } = after;
   if (typeof active !== 'boolean') throw scimErrors.invalidValue('active must be a boolean');
   assertValidUser(attributes);

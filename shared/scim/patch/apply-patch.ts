@@ -3,6 +3,7 @@ import { ScimError, scimErrors } from '../errors';
 import { printFilter, resolveFilter, type ResolvedCompareFilter, type ResolvedFilter } from '../filter';
 import { parsePatchPath, type PatchPath } from '../patch-path';
 import {
+  COMMON_ATTRIBUTES,
   GROUP_SCHEMA,
   RESOURCE_TYPES,
   complexAttribute,
@@ -36,17 +37,27 @@ export interface PatchTarget {
 type Node = Record<string, unknown>;
 type Mode = 'add' | 'replace';
 
+/** What applyPatch knows of the resource beyond its document. */
+export interface PatchSubject {
+  /** The resource's `id`: a path-less add/replace may repeat it (RFC 7644 §3.5.2 lets Okta send the whole group back). */
+  readonly id?: string;
+}
+
 /**
  * RFC 7644 §3.5.2: applies PATCH operations, in order, to a copy of a SCIM document (no id, meta or
  * schemas). Atomic: the first failing operation throws its error, naming `Operations[i]`, and
- * nothing is applied. The input is never mutated.
- * @throws ScimError 400 (`invalidPath`, `invalidValue`, `mutability`, `noTarget`).
+ * nothing is applied. The input is never mutated. In a path-less add/replace value, `schemas` and
+ * `meta` are ignored and `id` is ignored when it is `subject.id` (read-only values repeated as
+ * they are); a complex attribute or extension given as an object sets only the sub-attributes it
+ * names (RFC 7644 §3.5.2.3).
+ * @throws ScimError 400 (`invalidPath`, `invalidValue`, `mutability` — also for an `id` other than
+ *   the resource's —, `noTarget`).
  */
-export function applyPatch(document: JsonDocument, operations: readonly PatchOperation[], resourceType: ResourceTypeId): JsonDocument {
+export function applyPatch(document: JsonDocument, operations: readonly PatchOperation[], resourceType: ResourceTypeId, subject: PatchSubject = {}): JsonDocument {
   const working = structuredClone(document) as Node;
   operations.forEach((operation, index) => {
     try {
-      applyOperation(working, operation, resourceType);
+      applyOperation(working, operation, resourceType, subject);
     } catch (error) {
       throw error instanceof ScimError ? error.inOperation(index) : error;
     }
@@ -109,12 +120,14 @@ export function resolvePatchTarget(path: PatchPath, resourceType: ResourceTypeId
 
 /**
  * A key of a path-less add/replace value (RFC 7644 §3.5.2.1): an attribute name, a dotted or
- * URN-qualified path, or an extension URN. Undefined for `schemas`, which is ignored.
+ * URN-qualified path, or an extension URN. Undefined for `schemas` and `meta` (or a sub-attribute
+ * of it): read-only values a client repeats from a GET, ignored.
  * @throws ScimError 400 `invalidPath`.
  */
 export function resolveValueKey(key: string, resourceType: ResourceTypeId): PatchTarget | undefined {
   if (key.toLowerCase() === 'schemas') return undefined;
-  return resolvePatchTarget(parsePatchPath(key), resourceType);
+  const target = resolvePatchTarget(parsePatchPath(key), resourceType);
+  return target.attribute === META ? undefined : target;
 }
 
 /** The extension's attributes as one complex attribute named by its URN, or undefined if `urn` is no extension of the type. */
@@ -144,6 +157,8 @@ function isExtensionObject(definition: AttributeDefinition): boolean {
 }
 
 const MEMBERS = findAttribute(GROUP_SCHEMA.attributes, 'members');
+const ID = findAttribute(COMMON_ATTRIBUTES, 'id');
+const META = findAttribute(COMMON_ATTRIBUTES, 'meta');
 
 /** A group member's identity is its `value`; `display`, `$ref` and `type` are not stored. */
 function isMembers(definition: AttributeDefinition): boolean {
@@ -153,7 +168,7 @@ function isMembers(definition: AttributeDefinition): boolean {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-function applyOperation(root: Node, operation: PatchOperation, resourceType: ResourceTypeId): void {
+function applyOperation(root: Node, operation: PatchOperation, resourceType: ResourceTypeId, subject: PatchSubject): void {
   const { op, path, value } = operation;
   if (op !== 'add' && op !== 'replace' && op !== 'remove') {
     throw scimErrors.invalidSyntax(`op must be add, replace or remove; got ${describe(op)}`);
@@ -165,11 +180,19 @@ function applyOperation(root: Node, operation: PatchOperation, resourceType: Res
     if (!isObject(value)) throw scimErrors.invalidValue(`a path-less ${op} needs an object value whose keys name attributes`);
     for (const [key, item] of Object.entries(value)) {
       const target = resolveValueKey(key, resourceType);
-      if (target !== undefined) applyAt(root, target, op, item);
+      if (target === undefined || repeatsId(target, item, subject)) continue;
+      applyAt(root, target, op, item);
     }
     return;
   }
   applyAt(root, resolvePatchTarget(parsePatchPath(path), resourceType), op, value);
+}
+
+/** `id` with the resource's own value: a read-only value repeated unchanged (RFC 7644 §3.5.2: only a change is a mutability error). */
+function repeatsId(target: PatchTarget, value: JsonValue, subject: PatchSubject): boolean {
+  if (target.attribute !== ID || target.subAttribute !== undefined) return false;
+  if (subject.id !== undefined && typeof value === 'string' && value.toLowerCase() === subject.id.toLowerCase()) return true;
+  throw scimErrors.mutability(`'id' is read-only: ${describe(value)} is not this resource's id`);
 }
 
 function applyAt(root: Node, target: PatchTarget, op: 'add' | 'replace' | 'remove', value: JsonValue | undefined): void {
@@ -321,9 +344,10 @@ function assign(node: Node, definition: AttributeDefinition, value: JsonValue, m
     return setOrErase(node, definition, result);
   }
   if (definition.type === 'complex') {
-    // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes merge, those not given stay; a whole extension is replaced.
+    // RFC 7644 §3.5.2.1/§3.5.2.3: sub-attributes merge, those not given stay — for `name`, the
+    // manager and a whole extension alike, by add or by replace.
     const current = read(node, definition);
-    const target = isObject(current) && !(mode === 'replace' && isExtensionObject(definition)) ? current : {};
+    const target = isObject(current) ? current : {};
     for (const [key, item] of Object.entries(value as Node)) {
       const sub = findAttribute(definition.subAttributes ?? [], key) as AttributeDefinition;
       assign(target, sub, item as JsonValue, mode, childLabel(definition, label, sub));
@@ -441,7 +465,9 @@ function normalizeComplex(definition: AttributeDefinition, value: unknown, label
   const result: Node = {};
   for (const [key, item] of Object.entries(value)) {
     const sub = findAttribute(subAttributes, key);
-    if (sub === undefined) throw scimErrors.invalidValue(`unknown sub-attribute ${quote(key)} of ${quote(label)}`);
+    // As in POST and PUT bodies, a sub-attribute the schema does not know (WSO2's
+    // members[].displayName) is ignored; an unknown attribute named by a path is invalidPath.
+    if (sub === undefined) continue;
     if (Object.hasOwn(result, sub.name)) throw scimErrors.invalidValue(`${quote(childLabel(definition, label, sub))} is given twice`);
     if (isMembers(definition)) {
       if (sub.name === 'type' && item !== null && !(typeof item === 'string' && item.toLowerCase() === 'user')) {

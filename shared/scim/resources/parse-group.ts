@@ -7,6 +7,8 @@ export interface GroupRequest {
   readonly externalId?: string;
   /** Undefined when the body has no `members` (PUT then keeps the roster); duplicates are left to the domain. */
   readonly memberIds?: string[];
+  /** Attributes the schema does not know, as written (WSO2's `members.displayName`): ignored, for the log. */
+  readonly ignored: readonly string[];
 }
 
 export interface GroupRequestOptions {
@@ -26,8 +28,9 @@ const GROUP_ATTRIBUTES: readonly AttributeDefinition[] = [...COMMON_ATTRIBUTES, 
 /**
  * RFC 7643 §4.2: a POST or PUT body as the group's fields. Names are case-insensitive; null means
  * absent; read-only attributes are ignored; a member is its `value` (a user id), with `display`
- * ignored and `$ref` and `type` (which must be `User`) accepted.
- * @throws ScimError 400 `invalidSyntax` (not an object, unknown attribute, wrong `schemas`),
+ * ignored and `$ref` and `type` (which must be `User`) accepted. Attributes and member
+ * sub-attributes the schema does not know are ignored and listed in `ignored`.
+ * @throws ScimError 400 `invalidSyntax` (not an object, wrong `schemas`, a name given twice),
  *   `invalidValue` (wrong type, missing displayName on POST, a member that is no user id),
  *   `mutability` (a PUT whose id is not the URL's); 413 for more than 10,000 members.
  */
@@ -37,6 +40,7 @@ export function parseGroupRequest(body: unknown, options: GroupRequestOptions): 
   let externalId: string | undefined;
   let memberIds: string[] | undefined;
   const seen = new Set<string>();
+  const ignored = new Set<string>();
   for (const [key, value] of Object.entries(body)) {
     if (key.toLowerCase() === 'schemas') {
       checkSchemas(value);
@@ -44,8 +48,8 @@ export function parseGroupRequest(body: unknown, options: GroupRequestOptions): 
     }
     const definition = findAttribute(GROUP_ATTRIBUTES, key);
     if (definition === undefined) {
-      if (key.toLowerCase().startsWith('urn:')) throw scimErrors.invalidValue(`unknown schema extension ${quote(key)} for Group`);
-      throw scimErrors.invalidSyntax(`unknown attribute ${quote(key)} for Group`);
+      ignored.add(key);
+      continue;
     }
     if (seen.has(definition.name)) throw scimErrors.invalidSyntax(`${quote(definition.name)} is given twice`);
     seen.add(definition.name);
@@ -60,7 +64,7 @@ export function parseGroupRequest(body: unknown, options: GroupRequestOptions): 
         externalId = parseString(value, 'externalId');
         break;
       case 'members':
-        memberIds = parseMembers(value);
+        memberIds = parseMembers(value, ignored);
         break;
       default:
         // RFC 7643 §7: read-only attributes (meta) a client sends are ignored.
@@ -74,6 +78,7 @@ export function parseGroupRequest(body: unknown, options: GroupRequestOptions): 
     ...(displayName === undefined ? {} : { displayName }),
     ...(externalId === undefined ? {} : { externalId }),
     ...(memberIds === undefined ? {} : { memberIds }),
+    ignored: [...ignored],
   };
 }
 
@@ -103,23 +108,26 @@ function parseString(value: unknown, label: string): string | undefined {
   return value;
 }
 
-function parseMembers(value: unknown): string[] | undefined {
+function parseMembers(value: unknown, ignored: Set<string>): string[] | undefined {
   if (value === null) return undefined;
   // Be liberal: a single member object stands for a roster of one.
   const members = Array.isArray(value) ? value : [value];
   if (members.length > MAX_MEMBERS_IN_REQUEST) {
     throw new ScimError(413, undefined, `a request may list at most ${MAX_MEMBERS_IN_REQUEST} members; this one lists ${members.length}`);
   }
-  return members.map((member, index) => parseMember(member, `members[${index}]`));
+  return members.map((member, index) => parseMember(member, `members[${index}]`, ignored));
 }
 
-function parseMember(member: unknown, label: string): string {
+function parseMember(member: unknown, label: string, ignored: Set<string>): string {
   if (!isObject(member)) throw scimErrors.invalidValue(`${label} must be an object such as { "value": "<user id>" }; got ${describe(member)}`);
   let id: string | undefined;
   const seen = new Set<string>();
   for (const [key, item] of Object.entries(member)) {
     const sub = findAttribute(MEMBER_SUB_ATTRIBUTES, key);
-    if (sub === undefined) throw scimErrors.invalidSyntax(`unknown sub-attribute ${quote(key)} of ${label}`);
+    if (sub === undefined) {
+      ignored.add(`members.${key}`);
+      continue;
+    }
     if (seen.has(sub.name)) throw scimErrors.invalidSyntax(`${label}.${sub.name} is given twice`);
     seen.add(sub.name);
     switch (sub.name) {

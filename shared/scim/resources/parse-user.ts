@@ -8,6 +8,8 @@ export interface UserRequest {
   readonly attributes: UserAttributes;
   /** Undefined when the body has no `active`: POST then creates an active user, PUT keeps the current state. */
   readonly active?: boolean;
+  /** Attributes the schemas do not know, as written (`adreses`, `name.nick`, an unknown extension URN): ignored, for the log. */
+  readonly ignored: readonly string[];
 }
 
 export interface UserRequestOptions {
@@ -23,15 +25,18 @@ const CORE_ATTRIBUTES: readonly AttributeDefinition[] = [...COMMON_ATTRIBUTES, .
  * schema data. Names become the schema's case; null means absent (RFC 7643 §2.5); read-only
  * attributes and the password are dropped (RFC 7643 §7); Entra's `"True"`/`"False"` become booleans
  * and its bare manager id becomes `{ value }`; a single value of a multi-valued attribute is wrapped.
- * @throws ScimError 400 `invalidSyntax` (not an object, unknown attribute, wrong `schemas`),
- *   `invalidValue` (wrong type, too long, missing userName or email, two primary values, unknown
- *   extension) or `mutability` (a PUT whose id is not the URL's).
+ * Attributes and sub-attributes the schemas do not know (a misspelt name, an unknown extension)
+ * are ignored and listed in `ignored`, as Microsoft's reference server does.
+ * @throws ScimError 400 `invalidSyntax` (not an object, wrong `schemas`, a name given twice),
+ *   `invalidValue` (wrong type, too long, missing userName or email, two primary values) or
+ *   `mutability` (a PUT whose id is not the URL's).
  */
 export function parseUserRequest(body: unknown, options: UserRequestOptions): UserRequest {
   if (!isObject(body)) throw scimErrors.invalidSyntax('a User must be a JSON object');
   const attributes: Record<string, JsonValue> = {};
   let active: boolean | undefined;
   const seen = new Set<string>();
+  const ignored: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (key.toLowerCase() === 'schemas') {
       checkSchemas(value);
@@ -39,8 +44,8 @@ export function parseUserRequest(body: unknown, options: UserRequestOptions): Us
     }
     const definition = extensionDefinition('User', key) ?? findAttribute(CORE_ATTRIBUTES, key);
     if (definition === undefined) {
-      if (key.toLowerCase().startsWith('urn:')) throw scimErrors.invalidValue(`unknown schema extension ${quote(key)} for User`);
-      throw scimErrors.invalidSyntax(`unknown attribute ${quote(key)} for User`);
+      ignored.push(key);
+      continue;
     }
     if (seen.has(definition.name)) throw scimErrors.invalidSyntax(`${quote(definition.name)} is given twice`);
     seen.add(definition.name);
@@ -50,7 +55,7 @@ export function parseUserRequest(body: unknown, options: UserRequestOptions): Us
     }
     // RFC 7643 §7: read-only values a client sends are ignored; this service stores no passwords.
     if (definition.mutability === 'readOnly' || definition.mutability === 'writeOnly') continue;
-    const parsed = parseValue(definition, value, definition.name);
+    const parsed = parseValue(definition, value, definition.name, ignored);
     if (parsed === undefined) continue;
     if (definition.name === 'active') active = parsed as boolean;
     else attributes[definition.name] = parsed;
@@ -58,7 +63,7 @@ export function parseUserRequest(body: unknown, options: UserRequestOptions): Us
   if (typeof attributes.userName !== 'string' || attributes.userName.trim() === '') throw scimErrors.invalidValue('userName is required');
   if (primaryEmail(attributes) === undefined) throw scimErrors.invalidValue('an email is required (emails[].value)');
   const user = attributes as UserAttributes;
-  return active === undefined ? { attributes: user } : { attributes: user, active };
+  return active === undefined ? { attributes: user, ignored } : { attributes: user, active, ignored };
 }
 
 function checkSchemas(value: unknown): void {
@@ -78,16 +83,16 @@ function checkId(value: unknown, { method, id }: UserRequestOptions): void {
   throw scimErrors.mutability(`id is immutable: the body's id ${describe(value)} is not ${quote(id)}`);
 }
 
-/** The attribute's value as stored, or undefined for "absent". */
-function parseValue(definition: AttributeDefinition, value: unknown, label: string): JsonValue | undefined {
+/** The attribute's value as stored, or undefined for "absent"; unknown sub-attributes are added to `ignored`. */
+function parseValue(definition: AttributeDefinition, value: unknown, label: string, ignored: string[]): JsonValue | undefined {
   if (value === null) return undefined;
-  if (!definition.multiValued) return parseSingle(definition, value, label);
+  if (!definition.multiValued) return parseSingle(definition, value, label, ignored);
   const items = Array.isArray(value) ? value : [value];
   if (items.length > ATTRIBUTE_VALUE_LIMITS.maxValues) {
     throw scimErrors.invalidValue(`${quote(label)} holds at most ${ATTRIBUTE_VALUE_LIMITS.maxValues} values`);
   }
   const values = items.flatMap((item) => {
-    const parsed = parseSingle(definition, item, label);
+    const parsed = parseSingle(definition, item, label, ignored);
     return parsed === undefined ? [] : [parsed];
   });
   // RFC 7643 §2.4
@@ -97,11 +102,11 @@ function parseValue(definition: AttributeDefinition, value: unknown, label: stri
   return values.length === 0 ? undefined : values;
 }
 
-function parseSingle(definition: AttributeDefinition, value: unknown, label: string): JsonValue | undefined {
+function parseSingle(definition: AttributeDefinition, value: unknown, label: string, ignored: string[]): JsonValue | undefined {
   if (value === null) return undefined;
   switch (definition.type) {
     case 'complex':
-      return parseComplex(definition, value, label);
+      return parseComplex(definition, value, label, ignored);
     case 'boolean':
       if (typeof value === 'boolean') return value;
       // Entra: "True", "False".
@@ -129,7 +134,7 @@ function parseSingle(definition: AttributeDefinition, value: unknown, label: str
   }
 }
 
-function parseComplex(definition: AttributeDefinition, input: unknown, label: string): JsonValue | undefined {
+function parseComplex(definition: AttributeDefinition, input: unknown, label: string, ignored: string[]): JsonValue | undefined {
   const subAttributes = definition.subAttributes ?? [];
   // Entra sends the enterprise manager as its id alone.
   const value = typeof input === 'string' && !definition.multiValued && findAttribute(subAttributes, 'value') ? { value: input } : input;
@@ -140,12 +145,16 @@ function parseComplex(definition: AttributeDefinition, input: unknown, label: st
   const seen = new Set<string>();
   for (const [key, item] of Object.entries(value)) {
     const sub = findAttribute(subAttributes, key);
-    if (sub === undefined) throw scimErrors.invalidSyntax(`unknown sub-attribute ${quote(key)} of ${quote(label)}`);
-    const subLabel = extensionDefinition('User', definition.name) === definition ? `${definition.name}:${sub.name}` : `${label}.${sub.name}`;
+    const isExtension = extensionDefinition('User', definition.name) === definition;
+    if (sub === undefined) {
+      if (!ignored.includes(`${label}${isExtension ? ':' : '.'}${key}`)) ignored.push(`${label}${isExtension ? ':' : '.'}${key}`);
+      continue;
+    }
+    const subLabel = isExtension ? `${definition.name}:${sub.name}` : `${label}.${sub.name}`;
     if (seen.has(sub.name)) throw scimErrors.invalidSyntax(`${quote(subLabel)} is given twice`);
     seen.add(sub.name);
     if (sub.mutability === 'readOnly' || sub.mutability === 'writeOnly') continue;
-    const parsed = parseValue(sub, item, subLabel);
+    const parsed = parseValue(sub, item, subLabel, ignored);
     if (parsed !== undefined) result[sub.name] = parsed;
   }
   return Object.keys(result).length === 0 ? undefined : result;

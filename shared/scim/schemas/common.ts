@@ -2,7 +2,7 @@ import { attribute, complexAttribute, type AttributeDefinition } from './definit
 
 /**
  * RFC 7643 §3.1: the attributes every resource has, outside any schema's attribute list.
- * `externalId` is unique per resource type in this service (scim-behaviour.md), hence `server`.
+ * `externalId` is not unique (RFC 7643 §3.1 sets no uniqueness; IdPs reuse one), hence `none`.
  */
 export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
   attribute('id', 'A unique identifier for the resource, assigned by the service provider.', {
@@ -11,9 +11,8 @@ export const COMMON_ATTRIBUTES: readonly AttributeDefinition[] = [
     returned: 'always',
     uniqueness: 'server',
   }),
-  attribute('externalId', 'An identifier for the resource as defined by the provisioning client.', {
+  attribute('externalId', 'An identifier for the resource as defined by the provisioning client; not unique.', {
     caseExact: true,
-    uniqueness: 'server',
   }),
   complexAttribute(
     'meta',

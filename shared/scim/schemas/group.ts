@@ -2,7 +2,10 @@ import { attribute, complexAttribute, type SchemaDefinition } from './definition
 
 export const GROUP_SCHEMA_ID = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
-/** RFC 7643 §4.2 and §8.7.1; `displayName` is required and unique here (scim-behaviour.md). */
+/**
+ * RFC 7643 §4.2 and §8.7.1, as this service enforces it: `displayName` is required and unique
+ * (case-insensitive); members are users only (nested groups are not supported).
+ */
 export const GROUP_SCHEMA: SchemaDefinition = {
   id: GROUP_SCHEMA_ID,
   name: 'Group',
@@ -11,18 +14,18 @@ export const GROUP_SCHEMA: SchemaDefinition = {
     attribute('displayName', 'A human-readable name for the Group.', { required: true, uniqueness: 'server' }),
     complexAttribute(
       'members',
-      'A list of members of the Group.',
+      'A list of members of the Group: users, by their SCIM id.',
       [
         attribute('value', 'Identifier of the member of this Group.', { caseExact: true, mutability: 'immutable' }),
-        attribute('$ref', 'The URI corresponding to a SCIM resource that is a member of this Group.', {
+        attribute('$ref', 'The URI of the User that is a member of this Group.', {
           type: 'reference',
-          referenceTypes: ['User', 'Group'],
+          referenceTypes: ['User'],
           caseExact: true,
           mutability: 'immutable',
         }),
         attribute('display', "A human-readable name for the member: the member's userName.", { mutability: 'readOnly' }),
-        attribute('type', 'A label indicating the type of resource, e.g., \'User\' or \'Group\'.', {
-          canonicalValues: ['User', 'Group'],
+        attribute('type', "The type of the member: always 'User' (groups do not nest).", {
+          canonicalValues: ['User'],
           mutability: 'immutable',
         }),
       ],

@@ -6,7 +6,7 @@ export const USER_SCHEMA_ID = 'urn:ietf:params:scim:schemas:core:2.0:User';
 function multiValued(
   name: string,
   description: string,
-  options: { value?: Partial<AttributeDefinition>; types?: readonly string[] } = {},
+  options: { value?: Partial<AttributeDefinition>; types?: readonly string[]; required?: boolean } = {},
 ): AttributeDefinition {
   return complexAttribute(
     name,
@@ -21,11 +21,15 @@ function multiValued(
         type: 'boolean',
       }),
     ],
-    { multiValued: true },
+    { multiValued: true, ...(options.required ? { required: true } : {}) },
   );
 }
 
-/** RFC 7643 §4.1 and §8.7.1, with caseExact as scim-behaviour.md's attribute table states it. */
+/**
+ * RFC 7643 §4.1 and §8.7.1 as this service enforces it (RFC 7643 §7: the schema describes the
+ * service): `userName` and `emails` are required; `userName` and the primary email's value are
+ * unique (case-insensitive); caseExact as the attribute table of the SCIM behaviour doc states it.
+ */
 export const USER_SCHEMA: SchemaDefinition = {
   id: USER_SCHEMA_ID,
   name: 'User',
@@ -59,7 +63,11 @@ export const USER_SCHEMA: SchemaDefinition = {
       mutability: 'writeOnly',
       returned: 'never',
     }),
-    multiValued('emails', 'Email addresses for the user.', { types: ['work', 'home', 'other'] }),
+    multiValued('emails', 'Email addresses for the user; at least one. The primary one (else the first) is the account email, unique across the service.', {
+      types: ['work', 'home', 'other'],
+      required: true,
+      value: { uniqueness: 'server' },
+    }),
     multiValued('phoneNumbers', 'Phone numbers for the User.', {
       types: ['work', 'home', 'mobile', 'fax', 'pager', 'other'],
     }),

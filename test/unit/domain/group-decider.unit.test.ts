@@ -64,6 +64,14 @@ describe('group decider', () => {
   });
 
   describe('PatchGroup', () => {
+    it("renames through a path-less replace that repeats the group's own id (Okta's group push)", () => {
+      given([created()]).when(patch([{ op: 'replace', value: { id: groupId, displayName: 'New' } }])).then([renamed('New')]);
+    });
+
+    it('rejects a path-less replace that changes the id with 400 mutability', () => {
+      given([created()]).when(patch([{ op: 'replace', value: { id: alice, displayName: 'New' } }])).thenThrows(400, 'mutability', /'id' is read-only/);
+    });
+
     it('adds members', () => {
       given([created({ memberIds: [alice] })]).when(patch([{ op: 'add', path: 'members', value: [{ value: bob }] }])).then([added([bob])]);
     });

@@ -3,6 +3,7 @@ import type { UserCommand } from '../../../shared/domain/users/commands';
 import type { UserEvent } from '../../../shared/domain/users/events';
 import type { JsonValue } from '../../../shared/domain/json';
 import type { PatchOperation } from '../../../shared/scim/patch/operation';
+import { ENTERPRISE_USER_SCHEMA_ID as ENTERPRISE } from '../../../shared/scim/schemas';
 import { context, metadata, specification } from '../../helpers/decider-spec';
 
 const given = specification(userDecider);
@@ -113,8 +114,63 @@ describe('user decider', () => {
         .then([changed({ set: { displayName: 'Janet Doe' }, unset: [] }), deactivated()]);
     });
 
-    it('rejects a patch that leaves no userName', () => {
-      given([provisioned()]).when(patch([{ op: 'remove', path: 'userName' }])).thenThrows(400, 'invalidValue', /userName is required/);
+    describe('when it clears a required attribute (the platform: ignored, not rejected)', () => {
+      it.each<[string, PatchOperation[]]>([
+        ['remove userName', [{ op: 'remove', path: 'userName' }]],
+        ['replace userName with null', [{ op: 'replace', path: 'userName', value: null }]],
+        ['replace userName with an empty string', [{ op: 'replace', path: 'userName', value: '' }]],
+        ['remove emails', [{ op: 'remove', path: 'emails' }]],
+        ['replace emails with []', [{ op: 'replace', path: 'emails', value: [] }]],
+        ['replace emails with null', [{ op: 'replace', value: { emails: null } }]],
+        ["remove the work email's value (Entra, when the mail attribute is gone)", [{ op: 'remove', path: 'emails[type eq "work"].value' }]],
+        ['remove active', [{ op: 'remove', path: 'active' }]],
+        ['replace active with null', [{ op: 'replace', path: 'active', value: null }]],
+      ])('%s changes nothing', (_name, operations) => {
+        given([provisioned()]).when(patch(operations)).thenNothing();
+      });
+
+      it('applies the rest of the request', () => {
+        given([provisioned()])
+          .when(
+            patch([
+              { op: 'remove', path: 'emails' },
+              { op: 'replace', path: 'displayName', value: 'Janet' },
+              { op: 'remove', path: 'userName' },
+              { op: 'remove', path: 'active' },
+              { op: 'replace', path: 'title', value: 'CTO' },
+            ]),
+          )
+          .then([changed({ set: { displayName: 'Janet', title: 'CTO' }, unset: [] })]);
+      });
+
+      it('keeps a deactivated user deactivated', () => {
+        given([provisioned({ active: false })]).when(patch([{ op: 'remove', path: 'active' }])).thenNothing();
+      });
+    });
+
+    describe('when a path-less replace repeats read-only values', () => {
+      it('ignores its own id, meta and schemas', () => {
+        given([provisioned()])
+          .when(patch([{ op: 'replace', value: { id: userId, schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], meta: { resourceType: 'User' }, displayName: 'New' } }]))
+          .then([changed({ set: { displayName: 'New' }, unset: [] })]);
+      });
+
+      it('rejects another id with 400 mutability', () => {
+        given([provisioned()])
+          .when(patch([{ op: 'replace', value: { id: '6b1f3c7e-0000-4000-8000-0000000000ff', displayName: 'New' } }]))
+          .thenThrows(400, 'mutability', /'id' is read-only/);
+      });
+    });
+
+    describe('when an extension is replaced as an object (RFC 7644 §3.5.2.3)', () => {
+      it.each<[string, PatchOperation]>([
+        ['path-less', { op: 'replace', value: { [ENTERPRISE]: { department: 'Sales' } } }],
+        ['with the URN as path', { op: 'replace', path: ENTERPRISE, value: { department: 'Sales' } }],
+      ])('keeps the sub-attributes it does not name (%s)', (_name, operation) => {
+        given([provisioned({ attributes: { ...attributes, [ENTERPRISE]: { employeeNumber: 'E-1', department: 'Ops' } } })])
+          .when(patch([operation]))
+          .then([changed({ set: { [ENTERPRISE]: { employeeNumber: 'E-1', department: 'Sales' } }, unset: [] })]);
+      });
     });
 
     it('rejects a patch of an unknown user', () => {

@@ -126,10 +126,10 @@ describe('schemaResources', () => {
   });
 
   describe('the common attributes (RFC 7643 §3.1)', () => {
-    it.each([[USER_SCHEMA_ID], [GROUP_SCHEMA_ID]])('lists externalId, case-exact and unique, in core schema %s', (id) => {
+    it.each([[USER_SCHEMA_ID], [GROUP_SCHEMA_ID]])('lists externalId, case-exact and not unique, in core schema %s', (id) => {
       const listed = byId(id).attributes.filter((attribute) => attribute.name === 'externalId');
       expect(listed).toHaveLength(1);
-      expect(listed[0]).toMatchObject({ caseExact: true, uniqueness: 'server', mutability: 'readWrite', required: false });
+      expect(listed[0]).toMatchObject({ caseExact: true, uniqueness: 'none', mutability: 'readWrite', required: false });
       expectRepresents(listed, [EXTERNAL_ID]);
     });
 

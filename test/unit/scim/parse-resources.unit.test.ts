@@ -15,6 +15,7 @@ describe('parseUserRequest', () => {
     expect(parseUserRequest(minimalUser({ active: false }), { method: 'POST' })).toEqual({
       attributes: { userName: 'jdoe@example.com', emails: [{ value: 'jdoe@example.com' }] },
       active: false,
+      ignored: [],
     });
   });
 
@@ -32,6 +33,13 @@ describe('parseUserRequest', () => {
         [ENTERPRISE]: { department: 'R&D', manager: { value: 'boss-1' } },
       },
       active: true,
+      ignored: [],
+    });
+  });
+
+  describe('ignores what the schemas do not know, and names it', () => {
+    it.each(unknownUserAttributes())('%s', (_name, body, expected, ignored) => {
+      expect(parseUserRequest(body, { method: 'PUT', id: userId })).toEqual({ attributes: expected, ignored });
     });
   });
 
@@ -85,7 +93,7 @@ describe('parseGroupRequest', () => {
         { value: bob, $ref: null },
       ],
     };
-    expect(parseGroupRequest(body, { method: 'POST' })).toEqual({ displayName: 'Engineering', externalId: 'ext-1', memberIds: [alice, bob] });
+    expect(parseGroupRequest(body, { method: 'POST' })).toEqual({ displayName: 'Engineering', externalId: 'ext-1', memberIds: [alice, bob], ignored: [] });
   });
 
   it.each(validGroups())('%s', (_name, body, method, expected) => {
@@ -176,10 +184,6 @@ function invalidUsers(): Rejection[] {
     ['a body that is not an object', 'jdoe', 400, 'invalidSyntax', /^a User must be a JSON object$/],
     ['schemas without the User schema', minimalUser({ schemas: [GROUP_SCHEMA_ID] }), 400, 'invalidSyntax', /schemas must hold 'urn:ietf:params:scim:schemas:core:2.0:User'/],
     ['schemas that is not an array of strings', minimalUser({ schemas: USER_SCHEMA_ID }), 400, 'invalidSyntax', /schemas must be an array/],
-    ['an unknown attribute', minimalUser({ shoeSize: '42' }), 400, 'invalidSyntax', /^unknown attribute 'shoeSize' for User$/],
-    ['an unknown extension', minimalUser({ 'urn:example:params:scim:schemas:extension:custom:2.0:User': { x: 'y' } }), 400, 'invalidValue', /^unknown schema extension 'urn:example/],
-    ['an unknown sub-attribute', minimalUser({ name: { givenName: 'J', nickname: 'x' } }), 400, 'invalidSyntax', /^unknown sub-attribute 'nickname' of 'name'$/],
-    ['an unknown extension attribute', minimalUser({ [ENTERPRISE]: { shoeSize: '42' } }), 400, 'invalidSyntax', /unknown sub-attribute 'shoeSize'/],
     ['an attribute given twice in different case', minimalUser({ UserName: 'other' }), 400, 'invalidSyntax', /'userName' is given twice/],
     ['no userName', { emails: [{ value: 'a@x.y' }] }, 400, 'invalidValue', /^userName is required$/],
     ['a blank userName', minimalUser({ userName: '  ' }), 400, 'invalidValue', /^userName is required$/],
@@ -212,6 +216,27 @@ function validGroups(): ValidGroup[] {
     ['the id of the resource on PUT', { id: groupId, displayName: 'Eng' }, 'PUT', { displayName: 'Eng' }],
     ['null externalId as absent', { displayName: 'Eng', externalId: null }, 'POST', { displayName: 'Eng' }],
     ['duplicate members, left to the domain', { displayName: 'Eng', members: [{ value: alice }, { value: alice }] }, 'POST', { displayName: 'Eng', memberIds: [alice, alice] }],
+    ['an unknown attribute ignored and named', { displayName: 'Eng', owner: 'x' }, 'POST', { displayName: 'Eng', ignored: ['owner'] }],
+    ['an unknown extension ignored and named', { displayName: 'Eng', [ENTERPRISE]: {} }, 'POST', { displayName: 'Eng', ignored: [ENTERPRISE] }],
+    [
+      "WSO2's members[].displayName (and any unknown member sub-attribute) ignored, named once",
+      { displayName: 'Eng', members: [{ value: alice, displayName: 'Alice' }, { value: bob, displayName: 'Bob', role: 'owner' }] },
+      'POST',
+      { displayName: 'Eng', memberIds: [alice, bob], ignored: ['members.displayName', 'members.role'] },
+    ],
+  ].map(([name, body, method, expected]) => [name, body, method, { ignored: [], ...(expected as object) }] as ValidGroup);
+}
+
+type IgnoredUser = [name: string, body: Record<string, unknown>, expected: Record<string, unknown>, ignored: string[]];
+
+function unknownUserAttributes(): IgnoredUser[] {
+  const base = { userName: 'jdoe@example.com', emails: [{ value: 'jdoe@example.com' }] };
+  return [
+    ["Microsoft's validator's misspelt attribute", minimalUser({ adreses: [{ country: 'Germany' }] }), base, ['adreses']],
+    ['an unknown extension', minimalUser({ 'urn:example:params:scim:schemas:extension:custom:2.0:User': { x: 'y' } }), base, ['urn:example:params:scim:schemas:extension:custom:2.0:User']],
+    ['an unknown sub-attribute, the known ones kept', minimalUser({ name: { givenName: 'J', nickname: 'x' } }), { ...base, name: { givenName: 'J' } }, ['name.nickname']],
+    ['an unknown extension attribute', minimalUser({ [ENTERPRISE]: { shoeSize: '42', department: 'Ops' } }), { ...base, [ENTERPRISE]: { department: 'Ops' } }, [`${ENTERPRISE}:shoeSize`]],
+    ['an unknown sub-attribute of every email, named once', minimalUser({ emails: [{ value: 'a@x.y', label: 'a' }, { value: 'b@x.y', label: 'b' }] }), { ...base, emails: [{ value: 'a@x.y' }, { value: 'b@x.y' }] }, ['emails.label']],
   ];
 }
 
@@ -225,13 +250,10 @@ function invalidGroups(): GroupRejection[] {
     ['a displayName that is not a string', { displayName: ['Eng'] }, 'POST', 400, 'invalidValue', /^'displayName' must be a string; got an array$/],
     ['an externalId that is not a string', { displayName: 'Eng', externalId: 7 }, 'POST', 400, 'invalidValue', /'externalId' must be a string/],
     ['schemas without the Group schema', { schemas: [USER_SCHEMA_ID], displayName: 'Eng' }, 'POST', 400, 'invalidSyntax', /schemas must hold 'urn:ietf:params:scim:schemas:core:2.0:Group'/],
-    ['an unknown attribute', { displayName: 'Eng', owner: 'x' }, 'POST', 400, 'invalidSyntax', /^unknown attribute 'owner' for Group$/],
-    ['an extension URN', { displayName: 'Eng', [ENTERPRISE]: {} }, 'POST', 400, 'invalidValue', /unknown schema extension/],
     ['a member that is a group', { displayName: 'Eng', members: [{ value: alice, type: 'Group' }] }, 'POST', 400, 'invalidValue', /^members\[0\]\.type must be 'User'/],
     ['a member without a value', { displayName: 'Eng', members: [{ value: alice }, { display: 'bob' }] }, 'POST', 400, 'invalidValue', /^members\[1\]\.value is required/],
     ['a member value that is not a string', { displayName: 'Eng', members: [{ value: 42 }] }, 'POST', 400, 'invalidValue', /^members\[0\]\.value must be a user id; got number 42$/],
     ['a member that is not an object', { displayName: 'Eng', members: [alice] }, 'POST', 400, 'invalidValue', /^members\[0\] must be an object/],
-    ['a member with an unknown sub-attribute', { displayName: 'Eng', members: [{ value: alice, role: 'owner' }] }, 'POST', 400, 'invalidSyntax', /unknown sub-attribute 'role' of members\[0\]/],
     ['a member $ref that is not a string', { displayName: 'Eng', members: [{ value: alice, $ref: 1 }] }, 'POST', 400, 'invalidValue', /\$ref must be a URI/],
     ['a PUT whose id is not the resource', { id: 'other', displayName: 'Eng' }, 'PUT', 400, 'mutability', /id is immutable/],
   ];

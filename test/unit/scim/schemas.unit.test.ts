@@ -156,7 +156,13 @@ describe('the schema data', () => {
 
   it.each([
     ['User', 'id', undefined, { caseExact: true, mutability: 'readOnly', returned: 'always' }],
-    ['User', 'externalId', undefined, { caseExact: true, mutability: 'readWrite' }],
+    ['User', 'externalId', undefined, { caseExact: true, mutability: 'readWrite', uniqueness: 'none' }],
+    ['Group', 'externalId', undefined, { caseExact: true, mutability: 'readWrite', uniqueness: 'none' }],
+    ['User', 'userName', undefined, { required: true, uniqueness: 'server' }],
+    ['User', 'emails', undefined, { required: true, multiValued: true }],
+    ['User', 'emails', 'value', { uniqueness: 'server' }],
+    ['Group', 'displayName', undefined, { required: true, uniqueness: 'server' }],
+    ['Group', 'members', '$ref', { referenceTypes: ['User'] }],
     ['User', 'meta', undefined, { type: 'complex', mutability: 'readOnly' }],
     ['User', 'active', undefined, { type: 'boolean' }],
     ['User', 'password', undefined, { mutability: 'writeOnly', returned: 'never' }],
@@ -168,7 +174,7 @@ describe('the schema data', () => {
     ['User', 'groups', 'display', { caseExact: false }],
     ['User', 'x509Certificates', 'value', { type: 'binary' }],
     ['User', 'profileUrl', undefined, { type: 'reference', referenceTypes: ['external'] }],
-    ['Group', 'members', 'type', { canonicalValues: ['User', 'Group'] }],
+    ['Group', 'members', 'type', { canonicalValues: ['User'] }],
     ['Group', 'members', 'display', { caseExact: false }],
   ] as const)('%s %s.%s is %j', (resourceType, attribute, subAttribute, expected) => {
     const resolved = resolveAttributePath(resourceType, { attribute, ...(subAttribute === undefined ? {} : { subAttribute }) });
