@@ -269,7 +269,7 @@ if ('skip' in target) {
 
     it('converges to the service\'s team members and site admins after a concurrent workload: links, pauses, unlinks, site-admin changes, deletions', async () => {
       const started = Date.now();
-      const deps = createCommandDependencies(api.store, createTransactionalWriter(api.db.pool, api.store));
+      const deps = createCommandDependencies(api.store, createTransactionalWriter(api.store));
       const outcome = await importAccounts(
         deps,
         [

@@ -35,7 +35,7 @@ export function createSettingsCommands({
   const groups = createGroupDecider();
 
   async function state(): Promise<SettingsState> {
-    return loadState<SettingsState, SettingsEvent>(deps.store, SETTINGS_STREAM, settingsDecider);
+    return loadState<SettingsState, SettingsEvent>(deps, SETTINGS_STREAM, settingsDecider);
   }
 
   async function run(command: Parameters<typeof settingsDecider.decide>[0]): Promise<SettingsState> {
@@ -43,7 +43,7 @@ export function createSettingsCommands({
   }
 
   async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
-    const group = await loadState<GroupState, GroupEvent>(deps.store, groupStreamId(groupId), groups);
+    const group = await loadState<GroupState, GroupEvent>(deps, groupStreamId(groupId), groups);
     if (group.status !== 'Active') throw scimErrors.notFound(`SCIM group ${groupId} not found`);
     const linked = await pool.query(`SELECT 1 FROM unique_keys WHERE scope = 'team.link' AND value = $1 LIMIT 1`, [groupId]);
     if (linked.rowCount) throw new ScimError(422, undefined, 'the group is linked to a team: the site-admin group can never be linked to a team');

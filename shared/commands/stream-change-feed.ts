@@ -1,0 +1,37 @@
+import type { NotificationListener } from '../eventstore/postgres/listener';
+
+/** What a process hears about appends made anywhere. */
+export interface StreamChangeObserver {
+  /** The stream's last event now has this revision. */
+  changed(streamId: string, revision: bigint): void;
+  /** Appends may go unheard from now on (the feed is down). */
+  pause(): void;
+  /** Every append is heard again (what happened meanwhile is unknown). */
+  resume(): void;
+}
+
+/**
+ * Feeds `observer` from the event store's notifications (channel `event_store`, payload
+ * `<stream id> <revision>`, sent by every append with the Postgres store and by the two-phase
+ * writer after an EventStoreDB append). A lost LISTEN connection pauses the observer until it is back.
+ * @returns a function that stops the feed.
+ */
+export function observeStreamChanges(listener: NotificationListener, observer: StreamChangeObserver): () => void {
+  return listener.observe({
+    notified(payload) {
+      const change = parseStreamChange(payload);
+      if (change) observer.changed(change.streamId, change.revision);
+    },
+    connected: () => observer.resume(),
+    lost: () => observer.pause(),
+  });
+}
+
+/** `'<stream id> <revision>'` as sent by appends; undefined for anything else (an old empty payload). */
+export function parseStreamChange(payload: string): { streamId: string; revision: bigint } | undefined {
+  const space = payload.lastIndexOf(' ');
+  if (space <= 0) return undefined;
+  const revision = payload.slice(space + 1);
+  if (!/^-?\d+$/.test(revision)) return undefined;
+  return { streamId: payload.slice(0, space), revision: BigInt(revision) };
+}
