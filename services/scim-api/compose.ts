@@ -3,7 +3,9 @@ import { Histogram } from 'prom-client';
 import type { Pool } from 'pg';
 import type { Clock } from '../../shared/clock';
 import { createCommandDependencies } from '../../shared/commands/handle-command';
+import { StreamStates } from '../../shared/commands/stream-states';
 import { createStreamWriter, type StreamWriter } from '../../shared/commands/stream-writer';
+import { scimProjection } from '../../projections/scim/projection';
 import type { Config } from '../../shared/config';
 import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
@@ -39,8 +41,10 @@ export interface ScimApiParts {
   readonly eventStore: EventStore;
   readonly log: Logger;
   readonly clock: Clock;
-  /** The SCIM read model's checkpoint, for read-your-writes. */
-  readonly checkpoints: CheckpointStream;
+  /** The read models' checkpoints, for read-your-writes. */
+  readonly checkpoints: { readonly scim: CheckpointStream; readonly platform: CheckpointStream };
+  /** Where stream states are remembered (memory, snapshots); one per process, fed by its change feed. */
+  readonly states?: StreamStates;
   readonly readiness?: readonly ReadinessCheck[];
   /** Told every read-your-writes wait, in seconds (benchmarks); the metric records it too. */
   readonly onReadYourWritesWait?: (seconds: number) => void;
@@ -75,11 +79,24 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
-  const readYourWrites = new ReadYourWrites(checkpoints, config.READ_YOUR_WRITES_TIMEOUT_MS, (seconds) => {
+  const observeWait = (seconds: number) => {
     rywWait.observe(seconds);
     onReadYourWritesWait?.(seconds);
-  });
-  const deps = createCommandDependencies(eventStore, writer ?? createStreamWriter(pool, eventStore), (position) => readYourWrites.acknowledge(position));
+  };
+  const streamWriter = writer ?? createStreamWriter(pool, eventStore, [scimProjection]);
+  // SCIM reads answer from the scim read model, kept inline where the writer allows it; admin reads
+  // from the platform read model, which the runner keeps in log order.
+  const readYourWrites = new ReadYourWrites(checkpoints.scim, config.READ_YOUR_WRITES_TIMEOUT_MS, observeWait, streamWriter.projectsInline);
+  const platformReads = new ReadYourWrites(checkpoints.platform, config.READ_YOUR_WRITES_TIMEOUT_MS, observeWait);
+  const deps = createCommandDependencies(
+    eventStore,
+    streamWriter,
+    (position, projectedInline) => {
+      readYourWrites.acknowledge(position, projectedInline);
+      platformReads.acknowledge(position);
+    },
+    parts.states ?? new StreamStates({ store: eventStore, pool }),
+  );
   const secret = config.TOKEN_HMAC_SECRET;
 
   const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
@@ -132,9 +149,9 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     routes: {
       '/scim-settings': settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) }),
       '/scim-tokens': tokensRoutes({ tokens, clock }),
-      '/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites }),
-      '/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites, clock }),
-      '/scim-activity': activityRoutes({ pool, readYourWrites }),
+      '/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
+      '/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock }),
+      '/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
     },
   });
   const app = createApp({

@@ -1,4 +1,9 @@
-import type { NotificationListener } from '../eventstore/postgres/listener';
+import type { Pool } from '../db/pool';
+import type { EventStore } from '../eventstore/port';
+import { NotificationListener } from '../eventstore/postgres/listener';
+import { DEFAULT_NOTIFY_CHANNEL } from '../eventstore/postgres/postgres-event-store';
+import type { Logger } from '../logging/logger';
+import { StreamStates } from './stream-states';
 
 /** What a process hears about appends made anywhere. */
 export interface StreamChangeObserver {
@@ -34,4 +39,26 @@ export function parseStreamChange(payload: string): { streamId: string; revision
   const revision = payload.slice(space + 1);
   if (!/^-?\d+$/.test(revision)) return undefined;
   return { streamId: payload.slice(0, space), revision: BigInt(revision) };
+}
+
+/**
+ * The process's StreamStates, trusted while a LISTEN connection of its own (on the event store's
+ * channel) hears every append; snapshots in `pool`'s database.
+ * @returns the states and a function that closes the connection.
+ */
+export function followedStreamStates({ pool, store, log, channel = DEFAULT_NOTIFY_CHANNEL }: { pool: Pool; store: EventStore; log?: Logger; channel?: string }): {
+  states: StreamStates;
+  close(): Promise<void>;
+} {
+  const states = new StreamStates({ store, pool });
+  const listener = new NotificationListener({ ...pool.options, application_name: 'stream-state-feed', keepAlive: true }, channel, log);
+  const stop = observeStreamChanges(listener, states);
+  return {
+    states,
+    async close() {
+      stop();
+      states.pause();
+      await listener.close();
+    },
+  };
 }

@@ -25,7 +25,8 @@ export interface StreamWrite {
   readonly expectedRevision: ExpectedRevision;
   readonly keys: KeyChange;
   readonly rows?: WriteModelRows;
-  /** The stream's state after the write (what the decider decided), for inline projections. */
+  /** The stream's state before and after the write (what the decider decided), for inline projections. */
+  readonly stateBefore?: unknown;
   readonly state?: unknown;
   /**
    * Statements that only make sense inside the append's own statement (a snapshot that reads the
@@ -43,7 +44,13 @@ export interface StreamWrite {
 export interface InlineProjection {
   readonly name: string;
   /** The statements that bring the read model to `write.state` at the write's last revision; [] when it follows no such stream. */
-  statements(write: { readonly streamId: string; readonly state: unknown; readonly revision: bigint; readonly events: readonly EventToAppend[] }): readonly SqlStatement[];
+  statements(write: {
+    readonly streamId: string;
+    readonly before: unknown;
+    readonly state: unknown;
+    readonly revision: bigint;
+    readonly events: readonly EventToAppend[];
+  }): readonly SqlStatement[];
 }
 
 /** Appends a decision's events together with the unique keys it claims and releases. */
@@ -64,13 +71,13 @@ export interface StreamWriter {
 export function createTransactionalWriter(store: PostgresEventStore, inlineProjections: readonly InlineProjection[] = []): StreamWriter {
   return {
     projectsInline: true,
-    async append({ streamId, events, expectedRevision, keys, rows = {}, state, inline = [] }) {
+    async append({ streamId, events, expectedRevision, keys, rows = {}, stateBefore, state, inline = [] }) {
       const { owner, claim, release } = keys;
       const revision = (typeof expectedRevision === 'bigint' ? expectedRevision : -1n) + BigInt(events.length);
       const projected =
         state === undefined || typeof expectedRevision !== 'bigint' && expectedRevision !== 'no_stream'
           ? []
-          : inlineProjections.flatMap((p) => p.statements({ streamId, state, revision, events }));
+          : inlineProjections.flatMap((p) => p.statements({ streamId, before: stateBefore, state, revision, events }));
       const statements = [...(rows.before ?? []), ...(rows.after ?? []), ...inline, ...projected];
       try {
         return await store.appendWith(streamId, events, {

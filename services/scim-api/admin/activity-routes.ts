@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { SCIM_READ_SCHEMA } from '../../../projections/scim/tables';
+import { PLATFORM_READ_SCHEMA } from '../../../projections/platform/tables';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import { jsonApiResource, sendJsonApi } from './json-api';
@@ -27,7 +27,7 @@ function limitFrom(value: unknown): number {
   return limit;
 }
 
-const S = `"${SCIM_READ_SCHEMA}"`;
+const S = `"${PLATFORM_READ_SCHEMA}"`;
 
 /** /api/v2/admin/scim-activity: the most recent events, newest first, with who caused them. */
 export function activityRoutes({ pool, readYourWrites }: { pool: Pool; readYourWrites: ReadYourWrites }): Router {

@@ -46,6 +46,12 @@ export interface PostgresEventStore extends EventStore {
    * projection's rows, a token's row) in one statement, so all of it commits or none of it does.
    * @throws WrongExpectedRevisionError, DuplicateEventIdError, KeyHeldError (append.ts).
    */
+  /**
+   * Committed events after `after` in position order, NOT bounded by writers still in flight: an
+   * event of a transaction that commits later may land before those returned. Only for a reader
+   * that has made sure no writer it cares about is in flight (a rebuild holding the live tables).
+   */
+  readCommitted(after: Position | undefined, maxCount: number): Promise<RecordedEvent[]>;
   appendWith(
     streamId: string,
     events: readonly EventToAppend[],
@@ -112,6 +118,16 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
           WHERE stream_id = $1 AND stream_revision >= $2::bigint
           ORDER BY stream_revision LIMIT $3`,
         [streamId, fromRevision.toString(), maxCount === undefined ? null : Math.max(0, maxCount)],
+      );
+      return rows.map(toRecordedEvent);
+    },
+
+    async readCommitted(after, maxCount) {
+      assertOpen();
+      const { rows } = await pool.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          ORDER BY transaction_id, global_position LIMIT $3`,
+        [...positionParams(after ?? START), Math.max(0, maxCount)],
       );
       return rows.map(toRecordedEvent);
     },
