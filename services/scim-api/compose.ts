@@ -3,6 +3,7 @@ import { Histogram } from 'prom-client';
 import type { Pool } from 'pg';
 import type { Clock } from '../../shared/clock';
 import { createCommandDependencies } from '../../shared/commands/handle-command';
+import type { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { StreamStates } from '../../shared/commands/stream-states';
 import { createStreamWriter, type StreamWriter } from '../../shared/commands/stream-writer';
 import { scimProjection } from '../../projections/scim/projection';
@@ -43,8 +44,8 @@ export interface ScimApiParts {
   readonly clock: Clock;
   /** The read models' checkpoints, for read-your-writes. */
   readonly checkpoints: { readonly scim: CheckpointStream; readonly platform: CheckpointStream };
-  /** Where stream states are remembered (memory, snapshots); one per process, fed by its change feed. */
-  readonly states?: StreamStates;
+  /** What the process hears of appends anywhere: its stream states and its token cache follow it. */
+  readonly changes?: StreamChangeFeed;
   readonly readiness?: readonly ReadinessCheck[];
   /** Told every read-your-writes wait, in seconds (benchmarks); the metric records it too. */
   readonly onReadYourWritesWait?: (seconds: number) => void;
@@ -95,7 +96,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
       readYourWrites.acknowledge(position, projectedInline);
       platformReads.acknowledge(position);
     },
-    parts.states ?? new StreamStates({ store: eventStore, pool }),
+    parts.changes?.states ?? new StreamStates({ store: eventStore, pool }),
   );
   const secret = config.TOKEN_HMAC_SECRET;
 
@@ -136,7 +137,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     readYourWrites,
     pool,
     clock,
-    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }) })],
+    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }), ...(parts.changes ? { changes: parts.changes } : {}) })],
     maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },

@@ -13,7 +13,7 @@ import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
 import { platformProjection } from '../../projections/platform/projection';
 import { startReadModels } from '../../projections/runtime/read-models';
 import { scimProjection } from '../../projections/scim/projection';
-import { followedStreamStates } from '../../shared/commands/stream-change-feed';
+import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { publisherMetrics } from '../event-publisher/metrics';
 import { startEventPublisher } from '../event-publisher/publisher';
 import { loadTeamSyncConfig } from '../team-sync/config';
@@ -42,7 +42,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
   // The read models' tables exist once the first catch-up is done; reads (and inline writes) need them.
   await readModels?.caughtUp();
-  const streamStates = followedStreamStates({ pool, store: eventStore, log: log.child({ component: 'stream-states' }) });
+  const changes = new StreamChangeFeed({ pool, store: eventStore, log: log.child({ component: 'stream-change-feed' }) });
   // Every event reaches Kafka through this subscription processor, never from a request; with
   // RUN_PUBLISHER=false it runs alone (`node dist/services/event-publisher/main.js`).
   const metrics = createHttpMetrics();
@@ -73,7 +73,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     checkpoints: readModels
       ? { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ }
       : { scim: polledCheckpoints(pool, scimProjection.name), platform: polledCheckpoints(pool, platformProjection.name) },
-    states: streamStates.states,
+    changes,
     config,
     pool,
     eventStore,
@@ -109,7 +109,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     clearInterval(reconciler);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await readModels?.stop();
-    await streamStates.close();
+    await changes.close();
     await publisher?.stop();
     await (await teamSync)?.stop();
     await eventStore.close();

@@ -42,23 +42,31 @@ export function parseStreamChange(payload: string): { streamId: string; revision
 }
 
 /**
- * The process's StreamStates, trusted while a LISTEN connection of its own (on the event store's
- * channel) hears every append; snapshots in `pool`'s database.
- * @returns the states and a function that closes the connection.
+ * One LISTEN connection of the process's own on the event store's channel, telling every observer
+ * about appends anywhere: the StreamStates it makes (snapshots in `pool`'s database) and caches of
+ * other write-model tables (SCIM tokens).
  */
-export function followedStreamStates({ pool, store, log, channel = DEFAULT_NOTIFY_CHANNEL }: { pool: Pool; store: EventStore; log?: Logger; channel?: string }): {
-  states: StreamStates;
-  close(): Promise<void>;
-} {
-  const states = new StreamStates({ store, pool });
-  const listener = new NotificationListener({ ...pool.options, application_name: 'stream-state-feed', keepAlive: true }, channel, log);
-  const stop = observeStreamChanges(listener, states);
-  return {
-    states,
-    async close() {
-      stop();
-      states.pause();
-      await listener.close();
-    },
-  };
+export class StreamChangeFeed {
+  readonly states: StreamStates;
+  private readonly listener: NotificationListener;
+  private readonly stops: (() => void)[] = [];
+
+  constructor({ pool, store, log, channel = DEFAULT_NOTIFY_CHANNEL }: { pool: Pool; store: EventStore; log?: Logger; channel?: string }) {
+    this.states = new StreamStates({ store, pool });
+    this.listener = new NotificationListener({ ...pool.options, application_name: 'stream-change-feed', keepAlive: true }, channel, log);
+    this.observe(this.states);
+  }
+
+  /** Tells `observer` every change from now on; it starts paused until the connection is up. */
+  observe(observer: StreamChangeObserver): () => void {
+    const stop = observeStreamChanges(this.listener, observer);
+    this.stops.push(stop);
+    return stop;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of this.stops.splice(0)) stop();
+    this.states.pause();
+    await this.listener.close();
+  }
 }

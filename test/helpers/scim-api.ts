@@ -10,7 +10,7 @@ import { REDACTED_PATHS } from '../../shared/logging/logger';
 import { serviceLogger } from './service-logs';
 import { composeScimApi } from '../../services/scim-api/compose';
 import { startReadModels } from '../../projections/runtime/read-models';
-import { followedStreamStates } from '../../shared/commands/stream-change-feed';
+import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export const SCIM_TOKEN = 'test-bootstrap-token-0123456789abcdef-0123456789';
@@ -59,11 +59,11 @@ export async function startScimApi(label: string, env: Record<string, string> = 
   });
   const readModels = startReadModels({ pool: db.pool, store, log });
   await readModels.caughtUp();
-  const streamStates = followedStreamStates({ pool: db.pool, store });
+  const changes = new StreamChangeFeed({ pool: db.pool, store });
   const { app, initialise } = composeScimApi({
     config,
     checkpoints: { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ },
-    states: streamStates.states,
+    changes,
     pool: db.pool,
     eventStore: store,
     log,
@@ -97,7 +97,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     },
     async close() {
       await readModels.stop();
-      await streamStates.close();
+      await changes.close();
       await store.close();
       if (!options.db) await db.drop();
     },
