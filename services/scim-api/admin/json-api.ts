@@ -210,7 +210,9 @@ export function queryParameter(req: Request, name: string): string | undefined {
 function toAdminError(error: unknown): ScimError | undefined {
   const known = toScimError(error);
   if (!known) return undefined;
-  if ((error as { type?: string }).type === 'entity.parse.failed') return new AdminApiError(400, 'the request body is not valid JSON');
+  const parser = error as { type?: string; limit?: number };
+  if (parser.type === 'entity.parse.failed') return new AdminApiError(400, 'the request body is not valid JSON');
+  if (parser.type === 'entity.too.large' && typeof parser.limit === 'number') return new AdminApiError(413, `the request body is larger than ${parser.limit} bytes`);
   return known;
 }
 
