@@ -376,7 +376,7 @@ async function loadWorker(task: Extract<WorkerTask, { kind: 'load' }>, port: Mes
         if (roll < 0.05 && lane.teamId) {
           paused = !paused;
           await call(paused ? 'pause' : 'resume', 'PATCH', `/api/v2/admin/teams/${lane.teamId}/scim-group-mapping`, {
-            data: { type: 'scim-group-mapping', attributes: { paused } },
+            data: { type: 'scim-group-mapping', attributes: { 'scim-sync-paused': paused } },
           });
         } else if (roll < 0.25 && own.length > 0) {
           const user = pick(own)!;
@@ -463,6 +463,9 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     ADMIN_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     TOKEN_HMAC_SECRET: HMAC_SECRET,
     SCIM_RATE_LIMIT_PER_SECOND: '1000000',
+    // The bench pauses and resumes links far faster than the admin API's 10 per minute allows.
+    ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
+    ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
   });
   const runner = startProjection({ pool, store, projection: platformProjection, log });
   cleanups.push(() => runner.stop());

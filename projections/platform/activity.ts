@@ -37,7 +37,9 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
   const user = () => lookup('users', 'user_name', str(event, 'userId'));
   const group = (name = 'groupId') => lookup('groups', 'display_name', str(event, name));
   const team = () => lookup('teams', 'name', str(event, 'teamId'));
-  const token = async () => `"${await lookup('tokens', 'description', str(event, 'tokenId'))}"`;
+  // A token's description is optional: one without is named by its id.
+  const named = (description: string) => (description ? `"${description}"` : str(event, 'tokenId'));
+  const token = async () => named(await lookup('tokens', 'description', str(event, 'tokenId')));
   const d = data(event);
 
   switch (event.type) {
@@ -98,7 +100,7 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
     case 'SiteAdminGroupCleared':
       return `site-admin group ${await group('previousGroupId')} cleared`;
     case 'ScimTokenCreated':
-      return `token "${shown(str(event, 'description'))}" created, expires ${str(event, 'expiresAt').slice(0, 10)}`;
+      return `token ${named(shown(str(event, 'description')))} created, expires ${str(event, 'expiresAt').slice(0, 10)}`;
     case 'ScimTokenRevoked':
       return `token ${await token()} revoked${d.reason === 'scim-disabled' ? ' (SCIM disabled)' : ''}`;
     default:

@@ -65,7 +65,7 @@ async function evolveUser(client: PoolClient, t: TableIn, event: RecordedEvent &
       const active = event.type === 'UserReactivated';
       if (await advance(client, t, 'users', event.data.userId, event, `, active = ${active}`)) {
         await client.query(`UPDATE ${t('accounts')} SET scim_active = $2 WHERE scim_user_id = $1`, [event.data.userId, active]);
-        await (active ? userWentActive : userWentInactive)(client, t, event.data.userId);
+        await (active ? userWentActive : userWentInactive)(client, t, event.data.userId, at);
       }
       return;
     }
@@ -74,7 +74,7 @@ async function evolveUser(client: PoolClient, t: TableIn, event: RecordedEvent &
       if (!(await advance(client, t, 'users', userId, event, ', deleted = true, active = false'))) return;
       // Disabling SCIM keeps accounts usable, teams and admin grants as they are; deleting one
       // identity suspends its account and takes it out of its teams and grants.
-      if (reason !== 'scim-disabled') await userWentInactive(client, t, userId);
+      if (reason !== 'scim-disabled') await userWentInactive(client, t, userId, at);
       await client.query(`DELETE FROM ${t('group_members')} WHERE user_id = $1`, [userId]);
       await client.query(`UPDATE ${t('accounts')} SET suspended = $2, scim_active = false, scim_user_id = NULL WHERE id = $1`, [accountId, reason !== 'scim-disabled']);
       return;
@@ -115,7 +115,7 @@ async function evolveGroup(client: PoolClient, t: TableIn, event: RecordedEvent 
       return;
     case 'GroupMembersAdded': {
       const { groupId, memberIds } = event.data;
-      if (await advance(client, t, 'groups', groupId, event)) await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds));
+      if (await advance(client, t, 'groups', groupId, event)) await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds), at);
       return;
     }
     case 'GroupMembersRemoved': {
@@ -125,7 +125,7 @@ async function evolveGroup(client: PoolClient, t: TableIn, event: RecordedEvent 
           `DELETE FROM ${t('group_members')} WHERE group_id = $1 AND user_id = ANY($2::uuid[]) RETURNING user_id`,
           [groupId, memberIds],
         );
-        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id));
+        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id), at);
       }
       return;
     }
@@ -137,8 +137,8 @@ async function evolveGroup(client: PoolClient, t: TableIn, event: RecordedEvent 
           `DELETE FROM ${t('group_members')} WHERE group_id = $1 AND NOT (user_id = ANY($2::uuid[])) RETURNING user_id`,
           [groupId, memberIds],
         );
-        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id));
-        await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds));
+        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id), at);
+        await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds), at);
       }
       return;
     }
@@ -198,12 +198,14 @@ async function evolveTeam(client: PoolClient, t: TableIn, event: RecordedEvent &
     case 'TeamLinkedToScimGroup': {
       // Linking replaces the human members with the group's active members; service accounts stay.
       const { teamId, groupId } = event.data;
-      if (await advanceTeam(client, t, teamId, event, 'scim_group_id = $3, link_paused = false', [groupId])) await reconcileTeam(client, t, teamId, groupId);
+      if (await advanceTeam(client, t, teamId, event, 'scim_group_id = $3, link_paused = false', [groupId])) {
+        await reconcileTeam(client, t, teamId, groupId, occurredAt(event), true);
+      }
       return;
     }
     case 'TeamUnlinkedFromScimGroup':
       // Members stay as they are.
-      await advanceTeam(client, t, event.data.teamId, event, 'scim_group_id = NULL, link_paused = false');
+      await advanceTeam(client, t, event.data.teamId, event, 'scim_group_id = NULL, link_paused = false, scim_updated_at = NULL');
       return;
     case 'TeamLinkPaused':
       await advanceTeam(client, t, event.data.teamId, event, 'link_paused = true');
@@ -211,7 +213,7 @@ async function evolveTeam(client: PoolClient, t: TableIn, event: RecordedEvent &
     case 'TeamLinkResumed': {
       // Resuming reconciles at once: the changes the pause held back arrive now.
       const { teamId, groupId } = event.data;
-      if (await advanceTeam(client, t, teamId, event, 'link_paused = false')) await reconcileTeam(client, t, teamId, groupId);
+      if (await advanceTeam(client, t, teamId, event, 'link_paused = false')) await reconcileTeam(client, t, teamId, groupId, occurredAt(event));
       return;
     }
     default:

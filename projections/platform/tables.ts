@@ -72,6 +72,8 @@ export function platformTablesSql(schema: string): string {
       is_owners     boolean     NOT NULL,
       scim_group_id uuid,
       link_paused   boolean     NOT NULL DEFAULT false,
+      -- When the link last changed the team's members (the platform's scim-updated-at); NULL unlinked.
+      scim_updated_at timestamptz,
       created       timestamptz NOT NULL
     );
     CREATE INDEX teams_scim_group_idx ON ${s}.teams (scim_group_id) WHERE scim_group_id IS NOT NULL;

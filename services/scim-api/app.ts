@@ -11,7 +11,7 @@ export interface AppDependencies {
   readonly readyTimeoutMs: number;
   readonly metrics?: HttpMetrics;
   readonly scim?: Router;
-  /** /api/v2/admin */
+  /** /api/v2: the administration API under /api/v2/admin and the platform paths go-tfe uses beside it. */
   readonly admin?: Router;
   /** The SCIM settings page at /admin/scim. */
   readonly adminUi?: Router;
@@ -39,7 +39,8 @@ export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttp
   app.use(healthRouter({ checks: readiness, timeoutMs: readyTimeoutMs }));
   app.get('/metrics', metrics.handler);
   if (scim) app.use('/scim/v2', scim);
-  if (admin) app.use('/api/v2/admin', admin);
+  // Mounted at /api/v2 so that every path under it, an unknown one too, answers in JSON:API.
+  if (admin) app.use('/api/v2', admin);
   if (adminUi) app.use(adminUi);
 
   app.use((req: Request, res: Response) => {

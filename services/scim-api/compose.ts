@@ -11,10 +11,13 @@ import type { Config } from '../../shared/config';
 import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
+import { createRateBudget } from '../../shared/rate-limit/rate-budget';
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
 import { activityRoutes } from './admin/activity-routes';
 import { adminRouter } from './admin/admin-router';
+import { authenticationTokensRoutes, platformTeamsRoutes } from './admin/platform-routes';
+import { adminRateLimit, perAdministrator, wholeEndpoint } from './admin/rate-limits';
 import { createScimCleanup } from './admin/scim-cleanup';
 import { createSettingsCommands } from './admin/settings-commands';
 import { settingsRoutes } from './admin/settings-routes';
@@ -144,15 +147,31 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     status: async () => (await settings.state()).status,
     rateLimitPerSecond: config.SCIM_RATE_LIMIT_PER_SECOND,
   });
+  // api-docs/admin/scim-settings and team-scim-group-mapping: one budget per limit, shared by every instance.
+  const budgetLog = log.child({ component: 'admin-rate-limit' });
+  const onStoreError = (err: unknown) => budgetLog.warn({ err }, 'rate budget store unavailable; counting in this process');
+  const settingsLimit = adminRateLimit(
+    createRateBudget(pool, { name: 'admin-scim-settings', points: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND, durationSeconds: 1, onStoreError }),
+    wholeEndpoint,
+    'scim-settings',
+  );
+  const linkLimit = adminRateLimit(
+    createRateBudget(pool, { name: 'admin-team-links', points: config.ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE, durationSeconds: 60, onStoreError }),
+    perAdministrator,
+    'team SCIM group mapping changes per administrator',
+  );
   const admin = adminRouter({
     adminTokenVerifiers: [adminTokenVerifier({ pool, secret })],
     maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
+    advertisedRateLimit: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND,
     routes: {
-      '/scim-settings': settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) }),
-      '/scim-tokens': tokensRoutes({ tokens, clock }),
-      '/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
-      '/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock }),
-      '/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
+      '/admin/scim-settings': [settingsLimit, settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) })],
+      '/admin/scim-tokens': tokensRoutes({ tokens, clock }),
+      '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
+      '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
+      '/admin/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
+      '/authentication-tokens': authenticationTokensRoutes({ tokens, clock }),
+      '/teams': platformTeamsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
     },
   });
   const app = createApp({

@@ -52,6 +52,10 @@ export const configSchema = z
     /** The server secret tokens are HMAC-SHA512'd under; changing it invalidates every token. */
     TOKEN_HMAC_SECRET: z.string({ error: 'required: the server secret tokens are stored under (32+ characters)' }).min(32, 'must be at least 32 characters'),
     SCIM_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    /** api-docs/admin/scim-settings: 20 calls per second to /api/v2/admin/scim-settings, for the whole instance. */
+    ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+    /** api-docs/admin/team-scim-group-mapping: 10 link, unlink, pause or resume requests per minute per administrator. */
+    ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
     /** The public /scim/v2 URL (behind a proxy); else taken from each request's Host. */
     SCIM_BASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
     SCIM_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),

@@ -13,7 +13,8 @@ import { createStreamWriter } from '../../shared/commands/stream-writer';
 import type { CommandContext } from '../../shared/domain/metadata';
 import { SETTINGS_STREAM, settingsDecider } from '../../shared/domain/settings/settings';
 import { OWNERS_TEAM_ID } from '../../shared/domain/teams/team';
-import { ScimError } from '../../shared/scim/errors';
+import { jsonApiErrorMiddleware } from '../../services/scim-api/admin/json-api';
+import { serviceLogger } from '../helpers/service-logs';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 const JSON_API = 'application/vnd.api+json';
@@ -43,6 +44,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
     app = express();
     app.use((req: Request, _res: Response, next: NextFunction) => {
       req.id = randomUUID();
+      req.log = serviceLogger();
       req.actor = ADMIN;
       next();
     });
@@ -50,11 +52,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
     app.use('/api/v2/admin/teams', teamsRoutes({ commands, queries, readYourWrites, clock }));
     app.use('/api/v2/admin/scim-groups', scimGroupsRoutes({ queries, readYourWrites }));
     app.use('/api/v2/admin/scim-activity', activityRoutes({ pool: api.db.pool, readYourWrites }));
-    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      const status = error instanceof ScimError ? error.status : 500;
-      const detail = error instanceof ScimError ? error.detail : String(error);
-      res.status(status).type(JSON_API).send(JSON.stringify({ errors: [{ status: String(status), title: 'error', detail }] }));
-    });
+    app.use(jsonApiErrorMiddleware);
   });
 
   afterAll(async () => {
@@ -68,7 +66,11 @@ describe('admin API: teams and their SCIM group mapping', () => {
   const mapping = (groupId: string) => ({ data: { type: 'scim-group-mapping', attributes: { 'scim-group-id': groupId } } });
   const link = (teamId: string, groupId: string) => admin('post', `/teams/${teamId}/scim-group-mapping`, mapping(groupId));
   const pause = (teamId: string, paused: boolean) =>
-    admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: { paused } } });
+    admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mappings', attributes: { 'scim-sync-paused': paused } } });
+  const team = async (teamId: string) => {
+    await scimSettled();
+    return (await admin('get', `/teams/${teamId}`)).body.data.attributes;
+  };
 
   let teamCounter = 0;
   async function createTeam(serviceAccounts?: unknown[]): Promise<string> {
@@ -109,7 +111,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
     await readYourWrites.wait();
   };
 
-  async function members(teamId: string): Promise<{ 'account-id': string; kind: string; username: string }[]> {
+  async function members(teamId: string): Promise<{ 'account-id': string; kind: string; username: string; 'scim-username': string | null }[]> {
     await scimSettled();
     const res = await admin('get', `/teams/${teamId}`);
     expect(res.status).toBe(200);
@@ -135,10 +137,21 @@ describe('admin API: teams and their SCIM group mapping', () => {
       expect(res.headers['content-type']).toMatch(/^application\/vnd\.api\+json/);
       expect(res.body.data).toMatchObject({
         type: 'teams',
-        attributes: { name: 'Platform', 'is-owners': false, 'scim-group-id': null, 'scim-group-display-name': null, 'scim-link-paused': false },
+        attributes: {
+          name: 'Platform',
+          'users-count': 0,
+          'scim-linked': false,
+          'scim-group-name': null,
+          'scim-updated-at': null,
+          'scim-sync-paused': false,
+          'is-owners': false,
+          'scim-group-id': null,
+        },
       });
       expect(res.body.data.id).toMatch(/^team-[0-9a-f-]{36}$/);
-      expect(res.body.data.attributes.members).toEqual([{ 'account-id': expect.any(String), username: 'ci-robot', kind: 'service-account' }]);
+      expect(res.body.data.attributes.members).toEqual([
+        { 'account-id': expect.any(String), username: 'ci-robot', kind: 'service-account', 'scim-username': null, 'scim-updated-at': null },
+      ]);
       const events = await api.store.readStream(res.body.data.id);
       expect(events.map((e) => e.type)).toEqual(['TeamCreated']);
       expect(events[0]!.metadata).toMatchObject({ actor: ADMIN });
@@ -148,23 +161,36 @@ describe('admin API: teams and their SCIM group mapping', () => {
       await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'Security' } } });
       const res = await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'SECURITY' } } });
       expect(res.status).toBe(409);
-      expect(res.body).toEqual({ errors: [{ status: '409', title: 'error', detail: expect.stringMatching(/team name "SECURITY" is already taken/) }] });
+      expect(res.body).toEqual({ errors: [{ status: '409', title: 'conflict', detail: expect.stringMatching(/team name "SECURITY" is already taken/) }] });
     });
 
     it('rejects the owners team name (it exists from the start) with 409', async () => {
       expect((await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'Owners' } } })).status).toBe(409);
     });
 
-    it('rejects a document without a name, or of another type, with 400', async () => {
-      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: {} } })).status).toBe(400);
+    it('rejects a document of another type with 400, a missing or mistyped attribute with 422', async () => {
       expect((await admin('post', '/teams', { data: { type: 'users', attributes: { name: 'x' } } })).status).toBe(400);
-      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'x', 'service-accounts': 'robot' } } })).status).toBe(400);
+      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: {} } })).status).toBe(422);
+      expect((await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'x', 'service-accounts': 'robot' } } })).status).toBe(422);
+    });
+
+    it('rejects U+0000 or a lone surrogate in a name with 422 and creates nothing', async () => {
+      const before = (await admin('get', '/teams')).body.data.length;
+      for (const name of ['nul\u0000team', 'lone\ud800team']) {
+        const res = await admin('post', '/teams', { data: { type: 'teams', attributes: { name } } });
+        expect(res.status).toBe(422);
+        expect(res.body.errors[0]).toMatchObject({ status: '422', source: { pointer: '/data/attributes/name' }, detail: expect.stringMatching(/U\+0000 or an unpaired surrogate/) });
+      }
+      const robot = await admin('post', '/teams', { data: { type: 'teams', attributes: { name: 'robots', 'service-accounts': [{ name: 'r\udc00' }] } } });
+      expect(robot.status).toBe(422);
+      expect(robot.body.errors[0].source).toEqual({ pointer: '/data/attributes/service-accounts/0/name' });
+      expect((await admin('get', '/teams')).body.data.length).toBe(before);
     });
 
     it('lists every team, the owners team first', async () => {
       const res = await admin('get', '/teams');
       expect(res.status).toBe(200);
-      expect(res.body.data[0]).toMatchObject({ id: OWNERS_TEAM_ID, type: 'teams', attributes: { name: 'owners', 'is-owners': true, members: [] } });
+      expect(res.body.data[0]).toMatchObject({ id: OWNERS_TEAM_ID, type: 'teams', attributes: { name: 'owners', 'is-owners': true, 'scim-linked': false, members: [] } });
       expect(res.body.data.map((t: { attributes: { name: string } }) => t.attributes.name)).toEqual(expect.arrayContaining(['Platform', 'Security']));
     });
 
@@ -181,16 +207,30 @@ describe('admin API: teams and their SCIM group mapping', () => {
       const second = await createGroup([bob, carol]);
       const teamId = await createTeam([{ name: 'deploy-bot' }]);
       const robot = (await members(teamId))[0]!;
-      expect((await link(teamId, first)).status).toBe(201);
+      expect((await link(teamId, first)).status).toBe(204);
       expect(await accountIds(teamId)).toEqual([robot['account-id'], alice.accountId].sort());
       // Unlinking keeps the members as they are; linking again replaces them.
       expect((await admin('delete', `/teams/${teamId}/scim-group-mapping`)).status).toBe(204);
       expect(await accountIds(teamId)).toEqual([robot['account-id'], alice.accountId].sort());
       const res = await link(teamId, second);
-      expect(res.status).toBe(201);
-      expect(res.body.data.attributes).toMatchObject({ 'scim-group-id': second, 'scim-group-display-name': expect.stringMatching(/^group /), 'scim-link-paused': false });
+      expect(res.status).toBe(204);
+      expect(res.text).toBe('');
+      expect(await team(teamId)).toMatchObject({
+        'scim-linked': true,
+        'scim-group-id': second,
+        'scim-group-name': expect.stringMatching(/^group /),
+        'scim-sync-paused': false,
+        'scim-updated-at': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        'users-count': 2,
+      });
       expect(await accountIds(teamId)).toEqual([robot['account-id'], bob.accountId, carol.accountId].sort());
-      expect(await members(teamId)).toContainEqual({ 'account-id': bob.accountId, username: bob.userName, kind: 'user' });
+      expect(await members(teamId)).toContainEqual({
+        'account-id': bob.accountId,
+        username: bob.userName,
+        kind: 'user',
+        'scim-username': bob.userName,
+        'scim-updated-at': expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
       expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual([
         'TeamCreated',
         'TeamLinkedToScimGroup',
@@ -222,7 +262,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
       const groupId = await createGroup([await createUser()]);
       const res = await link(OWNERS_TEAM_ID, groupId);
       expect(res.status).toBe(422);
-      expect(res.body.errors[0]).toMatchObject({ status: '422', detail: 'the owners team cannot be linked to a SCIM group' });
+      expect(res.body.errors[0]).toMatchObject({ status: '422', title: 'unprocessable entity', detail: expect.stringContaining('Owners team SCIM linking is not yet supported') });
     });
 
     it('rejects the site-admin group with 422', async () => {
@@ -231,7 +271,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
       try {
         const res = await link(await createTeam(), groupId);
         expect(res.status).toBe(422);
-        expect(res.body.errors[0].detail).toBe('the site-admin group cannot be linked to a team');
+        expect(res.body.errors[0].detail).toContain('The site admin group cannot be linked to a team');
       } finally {
         await setSiteAdminGroup(null);
       }
@@ -246,33 +286,34 @@ describe('admin API: teams and their SCIM group mapping', () => {
       expect(res.body.errors[0].detail).toMatch(/over 3 members cannot be linked.*has 4/);
       // Three is fine.
       await removeMember(groupId, users[0]!);
-      expect((await link(teamId, groupId)).status).toBe(201);
+      expect((await link(teamId, groupId)).status).toBe(204);
     });
 
     it('rejects a team that is already linked with 409, to another group or the same', async () => {
       const groupId = await createGroup([await createUser()]);
       const other = await createGroup([await createUser()]);
       const teamId = await createTeam();
-      expect((await link(teamId, groupId)).status).toBe(201);
+      expect((await link(teamId, groupId)).status).toBe(204);
       for (const target of [other, groupId]) {
         const res = await link(teamId, target);
         expect(res.status).toBe(409);
-        expect(res.body.errors[0]).toMatchObject({ status: '409', detail: expect.stringMatching(/team is already linked to a SCIM group/) });
+        // go-tfe's ErrSCIMTeamAlreadyMapped is exactly "conflict\n\n" + this detail.
+        expect(res.body.errors).toEqual([{ status: '409', title: 'conflict', detail: 'Team is already linked to a SCIM group' }]);
       }
     });
 
     it('rejects a link past the teams-per-group limit (lowered to 2 here) with 422', async () => {
       const groupId = await createGroup([await createUser()]);
       const teams = [await createTeam(), await createTeam(), await createTeam()];
-      expect((await link(teams[0]!, groupId)).status).toBe(201);
-      expect((await link(teams[1]!, groupId)).status).toBe(201);
+      expect((await link(teams[0]!, groupId)).status).toBe(204);
+      expect((await link(teams[1]!, groupId)).status).toBe(204);
       const res = await link(teams[2]!, groupId);
       expect(res.status).toBe(422);
       expect(res.body.errors[0].detail).toMatch(/links to at most 2 teams/);
       expect(await linkedTeamCount(api.db.pool, groupId)).toBe(2);
       // An unlink frees a place.
       await admin('delete', `/teams/${teams[0]}/scim-group-mapping`);
-      expect((await link(teams[2]!, groupId)).status).toBe(201);
+      expect((await link(teams[2]!, groupId)).status).toBe(204);
     });
 
     it('answers 404 for an unknown group, an unknown team, and a deleted group', async () => {
@@ -285,10 +326,21 @@ describe('admin API: teams and their SCIM group mapping', () => {
       expect((await link(teamId, deleted)).status).toBe(404);
     });
 
-    it('rejects a body without scim-group-id, or of another type, with 400', async () => {
+    it('rejects a body without scim-group-id with 422, and one of another type with 400', async () => {
       const teamId = await createTeam();
-      expect((await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: {} } })).status).toBe(400);
+      const missing = await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: {} } });
+      expect(missing.status).toBe(422);
+      expect(missing.body.errors[0].source).toEqual({ pointer: '/data/attributes/scim-group-id' });
       expect((await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'teams', attributes: { 'scim-group-id': randomUUID() } } })).status).toBe(400);
+      expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual(['TeamCreated']);
+    });
+
+    it('accepts the singular type of the platform\'s page and the plural go-tfe sends', async () => {
+      const groupId = await createGroup([await createUser()]);
+      for (const type of ['scim-group-mapping', 'scim-group-mappings']) {
+        const teamId = await createTeam();
+        expect((await admin('post', `/teams/${teamId}/scim-group-mapping`, { data: { type, attributes: { 'scim-group-id': groupId } } })).status).toBe(204);
+      }
     });
   });
 
@@ -298,19 +350,24 @@ describe('admin API: teams and their SCIM group mapping', () => {
       const groupId = await createGroup([alice, bob]);
       const teamId = await createTeam();
       await link(teamId, groupId);
+      const linkedAt = (await team(teamId))['scim-updated-at'] as string;
       const paused = await pause(teamId, true);
-      expect(paused.status).toBe(200);
-      expect(paused.body.data.attributes['scim-link-paused']).toBe(true);
+      expect(paused.status).toBe(204);
+      expect(await team(teamId)).toMatchObject({ 'scim-linked': true, 'scim-sync-paused': true, 'scim-updated-at': linkedAt });
 
       await addMembers(groupId, carol);
       await removeMember(groupId, alice);
       await setActive(bob.id, false);
       expect(await accountIds(teamId)).toEqual(sorted(alice, bob));
 
+      expect((await team(teamId))['scim-updated-at']).toBe(linkedAt);
+
       const resumed = await pause(teamId, false);
-      expect(resumed.status).toBe(200);
-      expect(resumed.body.data.attributes).toMatchObject({ 'scim-link-paused': false, 'scim-group-id': groupId });
-      expect(resumed.body.data.attributes.members.map((m: { 'account-id': string }) => m['account-id'])).toEqual(sorted(carol));
+      expect(resumed.status).toBe(204);
+      const after = await team(teamId);
+      expect(after).toMatchObject({ 'scim-sync-paused': false, 'scim-group-id': groupId });
+      expect(Date.parse(after['scim-updated-at'])).toBeGreaterThan(Date.parse(linkedAt));
+      expect(await accountIds(teamId)).toEqual(sorted(carol));
       // And it follows again.
       await setActive(bob.id, true);
       expect(await accountIds(teamId)).toEqual(sorted(bob, carol));
@@ -319,18 +376,29 @@ describe('admin API: teams and their SCIM group mapping', () => {
     it('changes nothing when pausing a paused link or resuming an active one', async () => {
       const teamId = await createTeam();
       await link(teamId, await createGroup([await createUser()]));
-      expect((await pause(teamId, false)).status).toBe(200);
-      expect((await pause(teamId, true)).status).toBe(200);
-      expect((await pause(teamId, true)).status).toBe(200);
+      expect((await pause(teamId, false)).status).toBe(204);
+      expect((await pause(teamId, true)).status).toBe(204);
+      expect((await pause(teamId, true)).status).toBe(204);
       expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual(['TeamCreated', 'TeamLinkedToScimGroup', 'TeamLinkPaused']);
     });
 
-    it('rejects a team that is not linked with 409, and a body without paused with 400', async () => {
+    it('rejects a team that is not linked with 409, in the words go-tfe compares', async () => {
       const teamId = await createTeam();
-      expect((await pause(teamId, true)).status).toBe(409);
-      expect((await admin('delete', `/teams/${teamId}/scim-group-mapping`)).status).toBe(409);
-      expect((await admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { attributes: {} } })).status).toBe(400);
-      expect((await admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { attributes: { paused: 'maybe' } } })).status).toBe(400);
+      for (const res of [await pause(teamId, true), await pause(teamId, false), await admin('delete', `/teams/${teamId}/scim-group-mapping`)]) {
+        expect(res.status).toBe(409);
+        expect(res.body.errors).toEqual([{ status: '409', title: 'conflict', detail: 'Team is not linked to a SCIM group' }]);
+      }
+    });
+
+    it('rejects scim-sync-paused missing or not a boolean with 422, and changes nothing', async () => {
+      const teamId = await createTeam();
+      await link(teamId, await createGroup([await createUser()]));
+      for (const attributes of [{}, { 'scim-sync-paused': 'true' }, { 'scim-sync-paused': 1 }, { 'scim-sync-paused': null }, { paused: true }]) {
+        const res = await admin('patch', `/teams/${teamId}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes } });
+        expect({ attributes, status: res.status }).toEqual({ attributes, status: 422 });
+        expect(res.body.errors[0]).toMatchObject({ status: '422', source: { pointer: '/data/attributes/scim-sync-paused' }, detail: expect.stringMatching(/must be a boolean/) });
+      }
+      expect((await api.store.readStream(teamId)).map((e) => e.type)).toEqual(['TeamCreated', 'TeamLinkedToScimGroup']);
     });
   });
 
@@ -350,7 +418,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
         expect(events[2]!.data).toEqual({ teamId, groupId, reason: 'group-deleted' });
         await scimSettled();
         const res = await admin('get', `/teams/${teamId}`);
-        expect(res.body.data.attributes).toMatchObject({ 'scim-group-id': null, 'scim-link-paused': false });
+        expect(res.body.data.attributes).toMatchObject({ 'scim-linked': false, 'scim-group-id': null, 'scim-group-name': null, 'scim-updated-at': null, 'scim-sync-paused': false });
         expect(res.body.data.attributes.members.map((m: { 'account-id': string }) => m['account-id'])).toEqual(sorted(alice));
       }
       expect(await linkedTeamCount(api.db.pool, groupId)).toBe(0);
@@ -394,10 +462,64 @@ describe('admin API: teams and their SCIM group mapping', () => {
       const teamId = await createTeam();
       await link(teamId, groupId);
       await scimSettled();
-      const res = await admin('get', '/scim-groups');
+      const res = await admin('get', `/scim-groups?page[size]=100`);
       expect(res.status).toBe(200);
       const group = res.body.data.find((g: { id: string }) => g.id === groupId);
-      expect(group).toEqual({ id: groupId, type: 'scim-groups', attributes: { 'display-name': expect.stringMatching(/^group /), 'member-count': 2, 'linked-team-ids': [teamId] } });
+      expect(group).toEqual({ id: groupId, type: 'scim-groups', attributes: { name: expect.stringMatching(/^group /), 'member-count': 2, 'linked-team-ids': [teamId] } });
+    });
+
+    it('filters by a case-insensitive part of the name, with % and _ matched literally', async () => {
+      const prefix = `Q${randomUUID().slice(0, 8)}`;
+      for (const name of ['this-group-exists', 'matching-group-1', 'matching-group-2', 'CaSe-InSeNsItIvE-gRoUp', '50%_off']) {
+        expect((await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA], displayName: `${prefix}-${name}` })).status).toBe(201);
+      }
+      await scimSettled();
+      const count = async (q: string) => (await admin('get', `/scim-groups?q=${encodeURIComponent(q)}`)).body.meta.pagination['total-count'];
+      expect(await count(`${prefix}-matching-group-`)).toBe(2);
+      expect(await count(`${prefix.toLowerCase()}-case-insensitive-group`)).toBe(1);
+      expect(await count(`${prefix}-does-not-exist`)).toBe(0);
+      expect(await count(`${prefix}-50%_`)).toBe(1);
+      expect(await count(`${prefix}-5_`)).toBe(0);
+    });
+
+    it('pages 20 by default with links and meta.pagination; a page past the end is empty', async () => {
+      const prefix = `P${randomUUID().slice(0, 8)}`;
+      for (let i = 0; i < 23; i++) await api.scim('post', '/Groups', { schemas: [GROUP_SCHEMA], displayName: `${prefix}-${String(i).padStart(2, '0')}` });
+      await scimSettled();
+      const first = await admin('get', `/scim-groups?q=${prefix}`);
+      expect(first.body.data).toHaveLength(20);
+      expect(first.body.meta.pagination).toEqual({ 'current-page': 1, 'page-size': 20, 'prev-page': null, 'next-page': 2, 'total-pages': 2, 'total-count': 23 });
+      const base = `${first.request.url.split('?')[0]}?page%5Bnumber%5D=`;
+      expect(first.body.links).toEqual({
+        self: `${base}1&page%5Bsize%5D=20&q=${prefix}`,
+        first: `${base}1&page%5Bsize%5D=20&q=${prefix}`,
+        prev: null,
+        next: `${base}2&page%5Bsize%5D=20&q=${prefix}`,
+        last: `${base}2&page%5Bsize%5D=20&q=${prefix}`,
+      });
+      const second = await admin('get', `/scim-groups?q=${prefix}&page%5Bnumber%5D=2`);
+      expect(second.body.data.map((g: { attributes: { name: string } }) => g.attributes.name)).toEqual([`${prefix}-20`, `${prefix}-21`, `${prefix}-22`]);
+      expect(second.body.meta.pagination).toMatchObject({ 'current-page': 2, 'prev-page': 1, 'next-page': null });
+      const small = await admin('get', `/scim-groups?q=${prefix}&page[size]=10&page[number]=3`);
+      expect(small.body.meta.pagination).toEqual({ 'current-page': 3, 'page-size': 10, 'prev-page': 2, 'next-page': null, 'total-pages': 3, 'total-count': 23 });
+      const beyond = await admin('get', `/scim-groups?q=${prefix}&page[size]=10&page[number]=9`);
+      expect(beyond.body.data).toEqual([]);
+      expect(beyond.body.meta.pagination).toMatchObject({ 'current-page': 9, 'total-count': 23, 'total-pages': 3, 'next-page': null });
+      const none = await admin('get', `/scim-groups?q=${prefix}-none`);
+      expect(none.body).toMatchObject({ data: [], meta: { pagination: { 'current-page': 1, 'total-pages': 1, 'total-count': 0, 'prev-page': null, 'next-page': null } } });
+    });
+
+    it.each([
+      ['page[number]=0', 'page[number]'],
+      ['page[number]=two', 'page[number]'],
+      ['page[size]=101', 'page[size]'],
+      ['page[size]=-1', 'page[size]'],
+      ['q=a&q=b', 'q'],
+      ['q=%00', 'q'],
+    ])('answers 400 naming the parameter for %s', async (query, parameter) => {
+      const res = await admin('get', `/scim-groups?${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ status: '400', source: { parameter } });
     });
   });
 

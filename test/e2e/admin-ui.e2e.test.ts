@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { Pool } from 'pg';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { projectRoot } from '../../shared/db/project-root';
 import { startAdminService, type AdminService } from '../helpers/admin-service';
@@ -17,7 +18,9 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const SCREENSHOT = path.join(projectRoot(), 'test-artifacts', 'admin-ui.png');
+const ARTIFACTS = path.join(projectRoot(), 'test-artifacts');
+/** The widths the page must fit: a laptop, and a phone held upright. */
+const WIDTHS = [1280, 390] as const;
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 // Without a browser the page cannot be driven: a reason to skip on a workstation, a failure in CI.
@@ -31,6 +34,8 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
   const pageErrors: string[] = [];
   const foreignRequests: string[] = [];
   const leakyRequests: string[] = [];
+  const notFound: string[] = [];
+  const apiRequests: string[] = [];
 
   let scimToken = '';
   let userId = '';
@@ -44,10 +49,15 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       if (/content security policy/i.test(message.text())) pageErrors.push(message.text());
+      if (message.type() === 'error' && /404/.test(message.text())) notFound.push(message.text());
     });
     page.on('request', (request) => {
       if (new URL(request.url()).origin !== service.baseUrl) foreignRequests.push(request.url());
       if (request.url().includes(service.adminToken)) leakyRequests.push(request.url());
+      if (new URL(request.url()).pathname.startsWith('/api/v2/')) apiRequests.push(`${request.method()} ${new URL(request.url()).pathname}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() === 404) notFound.push(response.url());
     });
   }, 60_000);
 
@@ -83,6 +93,7 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
       ['/admin/scim/', 'text/html'],
       ['/admin/scim/app.js', 'text/javascript'],
       ['/admin/scim/styles.css', 'text/css'],
+      ['/admin/scim/favicon.svg', 'image/svg+xml'],
     ] as const) {
       const res = await fetch(`${service.baseUrl}${resource}`);
       expect({ resource, status: res.status }).toEqual({ resource, status: 200 });
@@ -91,6 +102,18 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('cache-control')).toBe('no-store');
     }
+  });
+
+  it('checks a wrong admin token with one request and says it was not accepted', async () => {
+    await page.goto('/admin/scim');
+    apiRequests.length = 0;
+    await byTestId('admin-token-input').fill('not-an-admin-token-0123456789abcdef');
+    await byTestId('sign-in-button').click();
+
+    await withText(byTestId('error'), /not accepted/);
+    await byTestId('sign-in').waitFor();
+    expect(apiRequests).toEqual(['GET /api/v2/admin/scim-settings']);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
   it('signs in with the admin token, kept in this tab\'s sessionStorage and in no URL', async () => {
@@ -183,9 +206,45 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
       () => byTestId('refresh-teams').click(),
     );
     await byTestId('pause-link').waitFor();
+    await withText(teamRow('platform'), /members synced/);
+  });
 
-    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  it('flags an expired token with a badge and the section with an alert; it stays listed until revoked', async () => {
+    const res = await admin('POST', '/scim-tokens', { data: { type: 'authentication-tokens', attributes: { description: 'Okta (old)' } } });
+    const { id } = ((await res.json()) as { data: { id: string } }).data;
+    // What a year would bring: the token's expiry passes.
+    const pool = new Pool({ connectionString: service.databaseUrl });
+    try {
+      await pool.query(`UPDATE scim_tokens SET expires_at = now() - interval '1 day' WHERE id = $1`, [id]);
+    } finally {
+      await pool.end();
+    }
+    await page.reload();
+    await tokenRow('Okta (old)').waitFor();
+
+    expect(await tokenRow('Okta (old)').getByTestId('token-expired').textContent()).toBe('expired');
+    expect(await byTestId('token-expired').count()).toBe(1);
+    await withText(byTestId('expired-tokens-alert'), /1 SCIM token has expired/);
+    expect(await byTestId('expired-tokens-alert').getAttribute('role')).toBe('alert');
+  });
+
+  it.each(WIDTHS)('fits every section into its card at %d px, and is screenshotted there', async (width) => {
+    await byTestId('token-description').fill(`entra-id-production-tenant-${'x'.repeat(60)}`);
+    await byTestId('create-token').click();
+    await byTestId('close-token-dialog').click();
+    await page.setViewportSize({ width, height: 900 });
+    await byTestId('token-row').first().waitFor();
+
+    const overflows = (await page.evaluate(OVERFLOWING_ELEMENTS)) as string[];
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, `admin-ui-${width}.png`), fullPage: true });
+    expect(overflows).toEqual([]);
+    // The Revoke buttons are whole and on screen.
+    for (const button of await byTestId('revoke-token').all()) {
+      const box = (await button.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(width);
+    }
   });
 
   it('shows who did what in the activity feed, refreshed on its own', async () => {
@@ -217,10 +276,11 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
     await byTestId('sign-in').waitFor();
   });
 
-  it('fetched nothing from outside the service, put the admin token in no URL, and broke no CSP rule', () => {
+  it('fetched nothing from outside the service, put the admin token in no URL, broke no CSP rule, and met no 404 (favicon included)', () => {
     expect(foreignRequests).toEqual([]);
     expect(leakyRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(notFound).toEqual([]);
   });
 });
 
@@ -235,3 +295,45 @@ async function eventually(done: () => Promise<boolean>, retry: () => Promise<unk
 }
 
 const USER_NAME = 'jane.doe@example.com';
+
+/**
+ * Evaluated in the page: every visible element of every card that reaches past the card's inner
+ * edges, every element whose content is cut off or scrolls sideways, and a page that scrolls
+ * sideways. Visually hidden elements (1-pixel clipped boxes) are left out.
+ */
+const OVERFLOWING_ELEMENTS = `(() => {
+  const problems = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.dataset.testid ? '[' + el.dataset.testid + ']' : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const clippedAway = (el, card) => {
+    for (let node = el; node && node !== card; node = node.parentElement) {
+      const rect = node.getBoundingClientRect();
+      if (node.hidden || rect.width <= 1 || rect.height <= 1 || node.classList.contains('visually-hidden')) return true;
+    }
+    return false;
+  };
+  for (const card of document.querySelectorAll('.card')) {
+    if (card.closest('[hidden]') || card.getClientRects().length === 0) continue;
+    const box = card.getBoundingClientRect();
+    const style = getComputedStyle(card);
+    const left = box.left + parseFloat(style.borderLeftWidth);
+    const right = box.right - parseFloat(style.borderRightWidth);
+    for (const el of card.querySelectorAll('*')) {
+      if (el.tagName === 'OPTION' || clippedAway(el, card)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.left < left - 0.5 || r.right > right + 0.5) {
+        problems.push(card.id + ': ' + name(el) + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right) + ', the card ' + Math.round(left) + '..' + Math.round(right));
+      }
+      const overflowX = getComputedStyle(el).overflowX;
+      if (overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) {
+        problems.push(card.id + ': ' + name(el) + ' cuts off or scrolls ' + (el.scrollWidth - el.clientWidth) + ' px of its content');
+      }
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) {
+    const wide = [...document.body.querySelectorAll('*')].filter(
+      (el) => el.getClientRects().length > 0 && el.getBoundingClientRect().right + Math.max(0, el.scrollWidth - el.clientWidth) > window.innerWidth + 0.5,
+    );
+    problems.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' px wide, past the window: ' + wide.slice(0, 5).map(name).join(', '));
+  }
+  return problems;
+})()`;

@@ -13,6 +13,8 @@ export interface AdminService {
   /** http://127.0.0.1:<port>, without a trailing slash. */
   readonly baseUrl: string;
   readonly adminToken: string;
+  /** The service's own database, for tests that stage what only time would bring about (an expired token). */
+  readonly databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,9 @@ export async function startAdminService(label = 'admin', env: Record<string, str
     TOKEN_HMAC_SECRET,
     PORT: '0',
     LOG_LEVEL: 'silent',
+    // The platform's admin limits would throttle a suite; tests of the limits set their own.
+    ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
+    ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const log = serviceLogger();
@@ -46,6 +51,7 @@ export async function startAdminService(label = 'admin', env: Record<string, str
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     adminToken: ADMIN_TOKEN,
+    databaseUrl: db.url,
     async stop() {
       try {
         await service.stop();

@@ -55,6 +55,9 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     SCIM_BASE_URL: 'https://scim.test/scim/v2',
     // The platform's 10 per second would throttle the suites; the limit has its own test.
     SCIM_RATE_LIMIT_PER_SECOND: '1000000',
+    // Likewise the admin API's limits (their own tests lower them).
+    ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
+    ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   const readModels = startReadModels({ pool: db.pool, store, log });

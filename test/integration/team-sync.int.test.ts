@@ -178,7 +178,7 @@ if ('skip' in target) {
     }
     const mapping = (attributes: Record<string, unknown>) => ({ data: { type: 'scim-group-mapping', attributes } });
     const link = (teamId: string, groupId: string) => ok('link', api.admin('post', `/teams/${teamId}/scim-group-mapping`, mapping({ 'scim-group-id': groupId })));
-    const pause = (teamId: string, paused: boolean) => ok(paused ? 'pause' : 'resume', api.admin('patch', `/teams/${teamId}/scim-group-mapping`, mapping({ paused })));
+    const pause = (teamId: string, paused: boolean) => ok(paused ? 'pause' : 'resume', api.admin('patch', `/teams/${teamId}/scim-group-mapping`, mapping({ 'scim-sync-paused': paused })));
     const unlink = (teamId: string) => ok('unlink', api.admin('delete', `/teams/${teamId}/scim-group-mapping`));
     const setSiteAdminGroup = (groupId: string | null) =>
       ok('site-admin group', api.admin('patch', '/scim-settings', { data: { type: 'scim-settings', attributes: { 'site-admin-group-scim-id': groupId } } }));

@@ -9,6 +9,8 @@ interface AdminUiHelpers {
   errorMessage(status: number, body: unknown): string;
   actorLabel(attributes: Record<string, unknown>): string;
   plural(count: number, one: string, many: string): string;
+  expiredTokensAlert(tokens: unknown[]): string;
+  groupPagePath(number: number): string;
 }
 
 // app.js is a browser script, not a module: it exports its pure helpers only when Node loads it.
@@ -84,6 +86,26 @@ describe('the SCIM settings page helpers', () => {
       expect(ui.actorLabel({ 'actor-kind': 'scim-token', 'actor-id': 'st-1', 'token-description': 'Entra ID' })).toBe('scim token st-1 (token “Entra ID”)');
       expect(ui.actorLabel({ 'actor-kind': 'admin', 'actor-id': 'bootstrap', 'token-description': null })).toBe('admin bootstrap');
       expect(ui.actorLabel({})).toBe('unknown');
+    });
+  });
+
+  describe('expiredTokensAlert', () => {
+    it('says nothing while no token has expired', () => {
+      expect(ui.expiredTokensAlert([{ attributes: { expired: false } }, {}])).toBe('');
+      expect(ui.expiredTokensAlert([])).toBe('');
+    });
+
+    it('counts the expired tokens and says what to do', () => {
+      expect(ui.expiredTokensAlert([{ attributes: { expired: true } }])).toMatch(/^1 SCIM token has expired: .*revoke the expired one\.$/);
+      expect(ui.expiredTokensAlert([{ attributes: { expired: true } }, { attributes: { expired: true } }, { attributes: { expired: false } }])).toMatch(
+        /^2 SCIM tokens have expired: .*revoke the expired ones\.$/,
+      );
+    });
+  });
+
+  describe('groupPagePath', () => {
+    it('asks for pages of 100 groups, brackets encoded', () => {
+      expect(ui.groupPagePath(2)).toBe('/scim-groups?page%5Bnumber%5D=2&page%5Bsize%5D=100');
     });
   });
 });

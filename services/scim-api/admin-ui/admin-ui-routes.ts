@@ -15,12 +15,13 @@ const FILES = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'styles.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 } as const;
 
 type FileName = keyof typeof FILES;
 
 /**
- * The SCIM settings page at /admin/scim (and /admin/scim/), with app.js and styles.css beside it.
+ * The SCIM settings page at /admin/scim (and /admin/scim/), with app.js, styles.css and its icon beside it.
  * The files are read once, so a missing one stops the process at start rather than at first view.
  */
 export function adminUiRoutes(dir: string = adminUiDir()): Router {
@@ -44,5 +45,6 @@ export function adminUiRoutes(dir: string = adminUiDir()): Router {
   router.get(['/admin/scim', '/admin/scim/'], (_req, res) => send(res, 'index.html'));
   router.get('/admin/scim/app.js', (_req, res) => send(res, 'app.js'));
   router.get('/admin/scim/styles.css', (_req, res) => send(res, 'styles.css'));
+  router.get('/admin/scim/favicon.svg', (_req, res) => send(res, 'favicon.svg'));
   return router;
 }

@@ -11,9 +11,11 @@
   const DAY_MS = 24 * 60 * 60 * 1000;
   const TOKEN_EXPIRY_DAYS = [30, 90, 365];
   const DEFAULT_TOKEN_EXPIRY_DAYS = 365;
-  // The API wants an expiry at least 30 days ahead by its own clock: the request's travel time and
+  // The API wants an expiry at least 29 days ahead by its own clock: the request's travel time and
   // a small clock difference must not push a 30-day token under that.
   const EXPIRY_MARGIN_MS = 10 * 60 * 1000;
+  // api-docs/admin/scim-groups pages hold at most 100 groups; the page reads them all.
+  const GROUP_PAGE_SIZE = 100;
 
   /** 'enabled' | 'paused' | 'disabled', from the scim-settings attributes. */
   function scimState(attributes) {
@@ -84,7 +86,19 @@
     return `${count} ${count === 1 ? one : many}`;
   }
 
-  const helpers = { scimState, expiryFor, formatDateTime, relativeTime, errorMessage, actorLabel, plural, TOKEN_EXPIRY_DAYS };
+  /** The alert over the token list once tokens have expired (scim/manage/tokens), or '' when none has. */
+  function expiredTokensAlert(tokens) {
+    const expired = (tokens || []).filter((token) => token && token.attributes && token.attributes.expired === true).length;
+    if (expired === 0) return '';
+    return `${plural(expired, 'SCIM token has', 'SCIM tokens have')} expired: an identity provider that still uses ${expired === 1 ? 'it' : 'one of them'} can no longer provision. Create a new token, give it to the identity provider, then revoke the expired ${expired === 1 ? 'one' : 'ones'}.`;
+  }
+
+  /** The query of page `number` of the SCIM group list. */
+  function groupPagePath(number) {
+    return `/scim-groups?page%5Bnumber%5D=${number}&page%5Bsize%5D=${GROUP_PAGE_SIZE}`;
+  }
+
+  const helpers = { scimState, expiryFor, formatDateTime, relativeTime, errorMessage, actorLabel, plural, expiredTokensAlert, groupPagePath, TOKEN_EXPIRY_DAYS };
   if (typeof module === 'object' && module && module.exports) module.exports = helpers;
   if (typeof document === 'object' && document) {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
@@ -131,6 +145,7 @@
       tokenExpiry: $('token-expiry'),
       tokenRows: $('token-rows'),
       noTokens: $('no-tokens'),
+      expiredTokens: $('expired-tokens'),
       siteAdminForm: $('site-admin-form'),
       siteAdminSelect: $('site-admin-group'),
       siteAdminCurrent: $('site-admin-current'),
@@ -352,30 +367,49 @@
       if (!value) return h('span', { class: 'muted', text: (options && options.empty) || '—' });
       const absolute = formatDateTime(value, { seconds: Boolean(options && options.seconds) });
       const relative = options && options.relative ? relativeTime(value, new Date()) : '';
-      return h('time', { datetime: value, title: absolute, text: relative ? `${absolute} (${relative})` : absolute });
+      const time = h('time', { datetime: value, title: absolute, text: absolute });
+      // The relative part on a line of its own: a narrow column wraps there, not inside a date.
+      return relative ? h('span', { class: 'time' }, [time, h('span', { class: 'relative', text: relative })]) : time;
+    }
+
+    /** A table cell that names its column in the stacked layout of narrow screens. */
+    function cell(label, attributes, children) {
+      return h('td', { ...(attributes || {}), 'data-label': label }, children);
     }
 
     // --- reading the page's data ----------------------------------------------------------------
 
+    /** Every SCIM group, page by page (api-docs/admin/scim-groups pages its list). */
+    async function allGroups() {
+      const groups = [];
+      for (let number = 1; ; number += 1) {
+        const page = await api('GET', groupPagePath(number));
+        groups.push(...list(page));
+        const next = page && page.meta && page.meta.pagination ? page.meta.pagination['next-page'] : null;
+        if (!next || number >= 1000) return groups;
+      }
+    }
+
     async function refreshAll() {
-      const [settings, tokens, groups, teams, activity] = await Promise.all([
-        api('GET', '/scim-settings'),
+      // The settings first, alone: a token the API refuses costs one request, not one per section.
+      const settings = await api('GET', '/scim-settings');
+      const [tokens, groups, teams, activity] = await Promise.all([
         api('GET', '/scim-tokens'),
-        api('GET', '/scim-groups'),
+        allGroups(),
         api('GET', '/teams'),
         api('GET', '/scim-activity?limit=50'),
       ]);
       renderSettings(attrs(settings && settings.data));
       renderTokens(list(tokens));
-      renderGroups(list(groups));
+      renderGroups(groups);
       renderTeams(list(teams));
       renderActivity(list(activity));
     }
 
     async function refreshTeamsAndGroups() {
-      const [settings, groups, teams] = await Promise.all([api('GET', '/scim-settings'), api('GET', '/scim-groups'), api('GET', '/teams')]);
+      const [settings, groups, teams] = await Promise.all([api('GET', '/scim-settings'), allGroups(), api('GET', '/teams')]);
       renderSettings(attrs(settings && settings.data));
-      renderGroups(list(groups));
+      renderGroups(groups);
       renderTeams(list(teams));
     }
 
@@ -429,12 +463,16 @@
         ...tokens.map((token) => {
           const a = attrs(token);
           const description = a.description || '(no description)';
-          return h('tr', { 'data-testid': 'token-row', 'data-token-id': token.id }, [
-            h('td', { 'data-testid': 'token-description-cell', text: description }),
-            h('td', {}, [timeElement(a['created-at'])]),
-            h('td', {}, [timeElement(a['expired-at'], { relative: true })]),
-            h('td', {}, [timeElement(a['last-used-at'], { relative: true, empty: 'never' })]),
-            h('td', { class: 'row-actions' }, [
+          const expired = a.expired === true;
+          return h('tr', { 'data-testid': 'token-row', 'data-token-id': token.id, 'data-expired': expired ? 'true' : 'false' }, [
+            cell('Description', { 'data-testid': 'token-description-cell' }, [
+              h('span', { text: description }),
+              expired ? h('span', { class: 'badge badge-expired', 'data-testid': 'token-expired', text: 'expired' }) : null,
+            ]),
+            cell('Created', {}, [timeElement(a['created-at'])]),
+            cell(expired ? 'Expired' : 'Expires', {}, [timeElement(a['expired-at'], { relative: true })]),
+            cell('Last used', {}, [timeElement(a['last-used-at'], { relative: true, empty: 'never' })]),
+            cell('Actions', { class: 'row-actions' }, [
               h('button', {
                 type: 'button',
                 class: 'danger small',
@@ -448,6 +486,9 @@
         }),
       );
       el.noTokens.hidden = tokens.length > 0;
+      const alert = expiredTokensAlert(tokens);
+      el.expiredTokens.textContent = alert;
+      el.expiredTokens.hidden = !alert;
       applyBusy();
     }
 
@@ -531,7 +572,7 @@
 
     function groupLabel(group) {
       const a = attrs(group);
-      return `${a['display-name'] || group.id} (${plural(Number(a['member-count']) || 0, 'member', 'members')})`;
+      return `${a.name || group.id} (${plural(Number(a['member-count']) || 0, 'member', 'members')})`;
     }
 
     function renderGroups(groups) {
@@ -582,15 +623,16 @@
       const a = attrs(team);
       const name = a.name || team.id;
       const members = Array.isArray(a.members) ? a.members : [];
-      const linked = Boolean(a['scim-group-id']);
-      const paused = a['scim-link-paused'] === true;
+      const linked = a['scim-linked'] === true;
+      const paused = a['scim-sync-paused'] === true;
 
       const groupCell = linked
-        ? h('td', {}, [
-            h('span', { 'data-testid': 'team-linked-group', text: a['scim-group-display-name'] || a['scim-group-id'] }),
+        ? cell('SCIM group', {}, [
+            h('span', { 'data-testid': 'team-linked-group', text: a['scim-group-name'] || a['scim-group-id'] }),
             paused ? h('span', { class: 'badge badge-paused', 'data-testid': 'team-link-paused', text: 'link paused' }) : null,
+            a['scim-updated-at'] ? h('span', { class: 'synced muted' }, ['members synced ', timeElement(a['scim-updated-at'])]) : null,
           ])
-        : h('td', {}, [h('span', { class: 'muted', 'data-testid': 'team-linked-group', text: 'not linked' })]);
+        : cell('SCIM group', {}, [h('span', { class: 'muted', 'data-testid': 'team-linked-group', text: 'not linked' })]);
 
       const memberList = members.length
         ? h(
@@ -608,8 +650,8 @@
       return h('tr', { 'data-testid': 'team-row', 'data-team-id': team.id, 'data-team-name': name }, [
         h('th', { scope: 'row' }, [name, a['is-owners'] ? h('span', { class: 'tag', text: 'owners' }) : null]),
         groupCell,
-        h('td', {}, [memberList]),
-        h('td', { class: 'row-actions' }, linkControls(team, index, { name, linked, paused, members, linkable, owners: a['is-owners'] === true })),
+        cell('Members', {}, [memberList]),
+        cell('Link', { class: 'row-actions' }, linkControls(team, index, { name, linked, paused, members, linkable, owners: a['is-owners'] === true })),
       ]);
     }
 
@@ -624,7 +666,7 @@
             'aria-label': `${paused ? 'Resume' : 'Pause'} the SCIM link of ${name}`,
             text: paused ? 'Resume link' : 'Pause link',
             onClick: () =>
-              act(() => api('PATCH', `${path('teams', team.id)}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: { paused: !paused } } }), {
+              act(() => api('PATCH', `${path('teams', team.id)}/scim-group-mapping`, { data: { type: 'scim-group-mapping', attributes: { 'scim-sync-paused': !paused } } }), {
                 success: paused ? `The link of ${name} is resumed and its members brought up to date.` : `The link of ${name} is paused.`,
               }),
           }),
@@ -717,9 +759,9 @@
         ...activities.map((activity) => {
           const a = attrs(activity);
           return h('tr', { 'data-testid': 'activity-row', 'data-event-type': a['event-type'] }, [
-            h('td', {}, [timeElement(a['occurred-at'], { seconds: true })]),
-            h('td', { text: actorLabel(a) }),
-            h('td', {}, [h('code', { text: a['event-type'] || 'unknown' }), a.summary ? h('span', { class: 'summary', text: a.summary }) : null]),
+            cell('When', {}, [timeElement(a['occurred-at'], { seconds: true })]),
+            cell('Who', { text: actorLabel(a) }),
+            cell('What', {}, [h('code', { text: a['event-type'] || 'unknown' }), a.summary ? h('span', { class: 'summary', text: a.summary }) : null]),
           ]);
         }),
       );
@@ -765,6 +807,8 @@
       // Nothing read with the token stays on the page.
       for (const rows of [el.tokenRows, el.teamRows, el.activityRows]) rows.replaceChildren();
       el.siteAdminSelect.replaceChildren();
+      el.expiredTokens.textContent = '';
+      el.expiredTokens.hidden = true;
       el.activityUpdated.textContent = '';
       if (el.tokenDialog.open) el.tokenDialog.close();
       if (el.confirmDialog.open) el.confirmDialog.close();

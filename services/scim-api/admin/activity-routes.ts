@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
 import { PLATFORM_READ_SCHEMA } from '../../../projections/platform/tables';
-import { scimErrors } from '../../../shared/scim/errors';
 import type { ReadYourWrites } from '../read/read-your-writes';
-import { jsonApiResource, sendJsonApi } from './json-api';
+import { AdminApiError, jsonApiResource, queryParameter, sendCollection } from './json-api';
+import { allowMethods } from './method-not-allowed';
 
 export const DEFAULT_ACTIVITY_LIMIT = 50;
 export const MAX_ACTIVITY_LIMIT = 200;
@@ -20,10 +20,10 @@ interface ActivityRow {
   summary: string;
 }
 
-function limitFrom(value: unknown): number {
+function limitFrom(value: string | undefined): number {
   if (value === undefined) return DEFAULT_ACTIVITY_LIMIT;
-  const limit = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= MAX_ACTIVITY_LIMIT)) throw scimErrors.invalidValue(`limit must be a whole number from 1 to ${MAX_ACTIVITY_LIMIT}`);
+  const limit = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(limit >= 1 && limit <= MAX_ACTIVITY_LIMIT)) throw new AdminApiError(400, `limit must be a whole number from 1 to ${MAX_ACTIVITY_LIMIT}`, { parameter: 'limit' });
   return limit;
 }
 
@@ -33,7 +33,7 @@ const S = `"${PLATFORM_READ_SCHEMA}"`;
 export function activityRoutes({ pool, readYourWrites }: { pool: Pool; readYourWrites: ReadYourWrites }): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    const limit = limitFrom(req.query.limit);
+    const limit = limitFrom(queryParameter(req, 'limit'));
     await readYourWrites.wait();
     // The token table names live tokens; the read model remembers the ones since removed.
     const { rows } = await pool.query<ActivityRow>(
@@ -46,8 +46,10 @@ export function activityRoutes({ pool, readYourWrites }: { pool: Pool; readYourW
         LIMIT $1`,
       [limit],
     );
-    sendJsonApi(res, 200, {
-      data: rows.map((r) =>
+    await sendCollection(
+      res,
+      'scim-activities',
+      rows.map((r) =>
         jsonApiResource('scim-activities', r.event_id, {
           'event-type': r.event_type,
           'stream-id': r.stream_id,
@@ -59,7 +61,8 @@ export function activityRoutes({ pool, readYourWrites }: { pool: Pool; readYourW
           summary: r.summary,
         }),
       ),
-    });
+    );
   });
+  allowMethods(router, '/', ['GET']);
   return router;
 }

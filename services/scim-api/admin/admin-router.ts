@@ -1,24 +1,35 @@
-import express, { Router } from 'express';
-import { scimErrors } from '../../../shared/scim/errors';
+import express, { Router, type RequestHandler } from 'express';
 import { bearerAuthentication, type ScimTokenVerifier } from '../scim/authentication';
-import { jsonApiErrorMiddleware } from './json-api';
+import { jsonApiErrorMiddleware, notFoundHandler } from './json-api';
 
 export interface AdminRouterDependencies {
   readonly adminTokenVerifiers: readonly ScimTokenVerifier[];
   readonly maxBodyBytes: number;
-  /** Mounted under /api/v2/admin, e.g. { '/scim-settings': settingsRoutes(...) }. */
-  readonly routes: Readonly<Record<string, Router>>;
+  /**
+   * Mounted under /api/v2, each behind its handlers (a rate limit, then the routes), e.g.
+   * `{ '/admin/scim-settings': [limit, settingsRoutes(...)], '/authentication-tokens': ... }`.
+   */
+  readonly routes: Readonly<Record<string, RequestHandler | readonly RequestHandler[]>>;
+  /** `X-RateLimit-Limit` on /api/v2/ping: go-tfe paces its requests by it. */
+  readonly advertisedRateLimit?: number;
 }
 
-/** /api/v2/admin: administrator tokens only, JSON:API in and out. */
-export function adminRouter({ adminTokenVerifiers, maxBodyBytes, routes }: AdminRouterDependencies): Router {
+/**
+ * /api/v2: the administration API (`/admin/...`) and the few platform paths go-tfe's admin SCIM
+ * calls use outside it. Administrator tokens only; JSON:API in and out; every error, an unknown
+ * path included, a JSON:API error document with application/vnd.api+json.
+ */
+export function adminRouter({ adminTokenVerifiers, maxBodyBytes, routes, advertisedRateLimit }: AdminRouterDependencies): Router {
   const router = Router();
+  // go-tfe's NewClient asks this first, for the rate-limit header; it needs no token and tells nothing.
+  router.get('/ping', (_req, res) => {
+    if (advertisedRateLimit) res.setHeader('X-RateLimit-Limit', String(advertisedRateLimit));
+    res.status(204).end();
+  });
   router.use(bearerAuthentication(adminTokenVerifiers, 'admin'));
   router.use(express.json({ limit: maxBodyBytes, type: ['application/vnd.api+json', 'application/json'] }));
-  for (const [path, routes_] of Object.entries(routes)) router.use(path, routes_);
-  router.use((req) => {
-    throw scimErrors.notFound(`no admin endpoint at ${req.method} ${req.originalUrl.split('?')[0]}`);
-  });
+  for (const [path, handlers] of Object.entries(routes)) router.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));
+  router.use(notFoundHandler);
   router.use(jsonApiErrorMiddleware);
   return router;
 }

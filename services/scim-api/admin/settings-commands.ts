@@ -4,9 +4,9 @@ import { createGroupDecider } from '../../../shared/domain/groups/decider';
 import { groupStreamId, type GroupEvent } from '../../../shared/domain/groups/events';
 import type { GroupState } from '../../../shared/domain/groups/state';
 import type { CommandContext } from '../../../shared/domain/metadata';
-import { SETTINGS_STREAM, settingsDecider, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
+import { SETTINGS_STREAM, settingsDecider, type SettingsChanges, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
 import type { Logger } from '../../../shared/logging/logger';
-import { ScimError, scimErrors } from '../../../shared/scim/errors';
+import { ScimError } from '../../../shared/scim/errors';
 
 export interface SettingsCommands {
   state(): Promise<SettingsState>;
@@ -16,10 +16,18 @@ export interface SettingsCommands {
   /** Records the disable, then removes what SCIM created (see ScimCleanup). */
   disable(context: CommandContext): Promise<SettingsState>;
   setSiteAdminGroup(groupId: string | null, context: CommandContext): Promise<SettingsState>;
+  /**
+   * A settings PATCH: every change or none, in one append (see UpdateScimSettings). A site-admin
+   * group id is checked first.
+   * @throws ScimError 422 when the group does not exist or links to a team; 409 from the decider.
+   */
+  update(changes: SettingsChanges, context: CommandContext): Promise<SettingsState>;
 }
 
 /** Removes every SCIM identity, group, membership, team link and token; keeps accounts, teams and admin grants. */
 export type ScimCleanup = (context: CommandContext) => Promise<void>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSettingsCommands({
   deps,
@@ -44,7 +52,8 @@ export function createSettingsCommands({
 
   async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
     const group = await loadState<GroupState, GroupEvent>(deps, groupStreamId(groupId), groups);
-    if (group.status !== 'Active') throw scimErrors.notFound(`SCIM group ${groupId} not found`);
+    // A setting that names what is not there is unprocessable; 404 is the platform's answer for the endpoint itself.
+    if (group.status !== 'Active') throw new ScimError(422, undefined, `site-admin-group-scim-id: there is no SCIM group ${groupId}`);
     const linked = await pool.query(`SELECT 1 FROM unique_keys WHERE scope = 'team.link' AND value = $1 LIMIT 1`, [groupId]);
     if (linked.rowCount) throw new ScimError(422, undefined, 'the group is linked to a team: the site-admin group can never be linked to a team');
   }
@@ -63,6 +72,15 @@ export function createSettingsCommands({
     async setSiteAdminGroup(groupId, context) {
       if (groupId !== null) await assertLinkableAsSiteAdminGroup(groupId);
       return run({ type: 'SetSiteAdminGroup', data: { groupId }, context });
+    },
+    async update(changes, context) {
+      const { siteAdminGroupId } = changes;
+      if (typeof siteAdminGroupId === 'string') {
+        if (!UUID.test(siteAdminGroupId)) throw new ScimError(422, undefined, `site-admin-group-scim-id: there is no SCIM group ${siteAdminGroupId}`);
+        await assertLinkableAsSiteAdminGroup(siteAdminGroupId.toLowerCase());
+      }
+      const data = typeof siteAdminGroupId === 'string' ? { ...changes, siteAdminGroupId: siteAdminGroupId.toLowerCase() } : changes;
+      return run({ type: 'UpdateScimSettings', data, context });
     },
   };
 }

@@ -9,6 +9,7 @@ import { SETTINGS_STREAM, settingsDecider, type SettingsEvent, type SettingsStat
 import {
   OWNERS_TEAM_ID,
   OWNERS_TEAM_NAME,
+  TEAM_LINK_ERRORS,
   isTeamId,
   teamDecider,
   teamKeys,
@@ -84,7 +85,7 @@ export function createTeamCommands({ deps, pool, rules = DEFAULT_TEAM_RULES }: {
   async function assertLinkable(groupId: string): Promise<void> {
     const group = await groupState(groupId);
     if (group.status !== 'Active') throw scimErrors.notFound(`SCIM group ${groupId} not found`);
-    if ((await siteAdminGroupId()) === groupId) throw unprocessable('the site-admin group cannot be linked to a team');
+    if ((await siteAdminGroupId()) === groupId) throw unprocessable(TEAM_LINK_ERRORS.siteAdminGroup);
     // Deleted users stay in a group's stream roster; only live ones count.
     const members = (await findUserNames(pool, group.memberIds)).size;
     if (members > rules.maxGroupMembers) {

@@ -1,28 +1,50 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
 import type { Clock } from '../../../shared/clock';
 import { isTeamId } from '../../../shared/domain/teams/team';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { TeamQueries, TeamView } from '../read/team-queries';
 import { commandContext } from '../scim/command-context';
-import { jsonApiResource, readJsonApiAttributes, sendJsonApi, type JsonApiResource } from './json-api';
-import type { ServiceAccountInput, TeamCommands, TeamResult } from './team-commands';
+import { jsonApiResource, parseJsonApiDocument, sendCollection, sendResource, type JsonApiResource } from './json-api';
+import { allowMethods } from './method-not-allowed';
+import type { TeamCommands, TeamResult } from './team-commands';
 
 export interface TeamsRoutesDependencies {
   readonly commands: TeamCommands;
   readonly queries: TeamQueries;
   readonly readYourWrites: ReadYourWrites;
   readonly clock: Clock;
+  /** Runs before each link, unlink, pause and resume (the platform's 10 per minute per administrator). */
+  readonly linkRateLimit?: RequestHandler;
 }
 
+export const TEAM_TYPE = 'teams';
+
+/**
+ * A team as the platform's team API shows it (`name`, `users-count`, and, from
+ * api-docs/admin/team-scim-group-mapping, `scim-linked`, `scim-group-name`, `scim-updated-at`,
+ * `scim-sync-paused`), with what this service has beyond it: `is-owners`, `scim-group-id` and
+ * the effective `members`; a SCIM user's account carries its `scim-username` and `scim-updated-at`.
+ */
 export function teamResource(view: TeamView): JsonApiResource {
-  return jsonApiResource('teams', view.id, {
+  const linked = view.scimGroupId !== null;
+  return jsonApiResource(TEAM_TYPE, view.id, {
     name: view.name,
-    'is-owners': view.isOwners,
+    'users-count': view.members.filter((m) => m.kind === 'user').length,
+    'scim-linked': linked,
+    'scim-group-name': linked ? view.scimGroupDisplayName : null,
+    'scim-updated-at': linked ? view.scimUpdatedAt : null,
+    'scim-sync-paused': linked && view.linkPaused,
     'scim-group-id': view.scimGroupId,
-    'scim-group-display-name': view.scimGroupDisplayName,
-    'scim-link-paused': view.linkPaused,
-    members: view.members.map((m) => ({ 'account-id': m.accountId, username: m.username, kind: m.kind })),
+    'is-owners': view.isOwners,
+    members: view.members.map((m) => ({
+      'account-id': m.accountId,
+      username: m.username,
+      kind: m.kind,
+      'scim-username': m.scimUsername,
+      'scim-updated-at': m.scimUpdatedAt,
+    })),
   });
 }
 
@@ -32,37 +54,49 @@ function teamIdOf(req: Request): string {
   return id;
 }
 
-/** `service-accounts`: names, or `{ name, id? }` objects (an id is a UUID; a new one when omitted). */
-function serviceAccountsFrom(value: unknown): ServiceAccountInput[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw scimErrors.invalidValue('service-accounts must be an array');
-  return value.map((item, i) => {
-    if (typeof item === 'string') return { name: item };
-    const { name, id } = (typeof item === 'object' && item !== null ? item : {}) as { name?: unknown; id?: unknown };
-    if (typeof name !== 'string' || (id !== undefined && typeof id !== 'string')) {
-      throw scimErrors.invalidValue(`service-accounts[${i}] must be a name or { "name": string, "id"?: string }`);
-    }
-    return id === undefined ? { name } : { name, id };
-  });
+const serviceAccount = z.union([z.string(), z.object({ name: z.string({ error: 'must be a string' }), id: z.string({ error: 'must be a UUID' }).optional() })], {
+  error: 'must be a name or { "name": string, "id"?: string }',
+});
+
+const createAttributes = z.object({
+  name: z.string({ error: 'is required: a string' }),
+  'service-accounts': z.array(serviceAccount, { error: 'must be an array' }).nullable().optional(),
+});
+
+/** api-docs/admin/team-scim-group-mapping: `scim-group-id` is required. */
+const linkAttributes = z.object({ 'scim-group-id': z.string({ error: 'is required: the id of a SCIM group' }).min(1, 'is required: the id of a SCIM group') });
+
+/** api-docs/admin/team-scim-group-mapping: "`scim-sync-paused` must be a boolean" (omitted or not one: 422). */
+const pauseAttributes = z.object({ 'scim-sync-paused': z.boolean({ error: 'must be a boolean' }) });
+
+/** The platform's page names the type `scim-group-mapping`; go-tfe sends `scim-group-mappings`. */
+const MAPPING_TYPES = ['scim-group-mapping', 'scim-group-mappings'];
+
+/** GET one team, as `/api/v2/admin/teams/:id` and the platform's `/api/v2/teams/:id` both answer it. */
+export function showTeamHandler({ queries, readYourWrites }: Pick<TeamsRoutesDependencies, 'queries' | 'readYourWrites'>): RequestHandler {
+  return async (req, res) => {
+    const id = teamIdOf(req);
+    await readYourWrites.wait();
+    const view = await queries.team(id);
+    if (!view) throw scimErrors.notFound(`team ${id} not found`);
+    await sendResource(res, 200, teamResource(view));
+  };
 }
 
-/** JSON booleans, and the strings "true"/"false" some clients send. */
-function booleanFrom(value: unknown, name: string): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
-  throw scimErrors.invalidValue(`${name} must be true or false`);
-}
-
-/** /api/v2/admin/teams: teams, their effective members and their SCIM group mapping (docs/admin-api.md). */
-export function teamsRoutes({ commands, queries, readYourWrites, clock }: TeamsRoutesDependencies): Router {
+/**
+ * /api/v2/admin/teams: teams, their effective members, and their SCIM group mapping
+ * (api-docs/admin/team-scim-group-mapping: link, unlink, pause and resume each answer 204).
+ */
+export function teamsRoutes({ commands, queries, readYourWrites, clock, linkRateLimit }: TeamsRoutesDependencies): Router {
   const router = Router();
+  const limited: RequestHandler[] = linkRateLimit ? [linkRateLimit] : [];
 
   /**
-   * The team as the read model shows it once it holds the write. Past the read-your-writes bound
-   * the write has still happened: the answer is then the team's own state, with the members the
-   * read model has so far, and says so in `meta`.
+   * The new team as the read model shows it once it holds the write. Past the read-your-writes
+   * bound the write has still happened: the answer is then the team's own state, with the members
+   * the read model has so far, and says so in `meta`.
    */
-  async function sendAfterWrite(res: Response, status: number, result: TeamResult): Promise<void> {
+  async function sendCreated(res: Response, result: TeamResult): Promise<void> {
     const { state, revision } = result;
     if (state.status === 'Absent' || revision === null) throw new Error(`team write left state ${state.status}`);
     let projected: TeamView | undefined;
@@ -72,65 +106,59 @@ export function teamsRoutes({ commands, queries, readYourWrites, clock }: TeamsR
     } catch {
       // answered below from the team's own state
     }
-    if (projected && projected.revision >= revision) return sendJsonApi(res, status, { data: teamResource(projected) });
-    const groupId = state.status === 'Unlinked' ? null : state.groupId;
+    if (projected && projected.revision >= revision) return sendResource(res, 201, teamResource(projected));
     const view: TeamView = {
       id: state.teamId,
       name: state.name,
       isOwners: state.isOwners,
-      scimGroupId: groupId,
-      scimGroupDisplayName: projected && projected.scimGroupId === groupId ? projected.scimGroupDisplayName : null,
-      linkPaused: state.status === 'LinkPaused',
+      scimGroupId: null,
+      scimGroupDisplayName: null,
+      linkPaused: false,
+      scimUpdatedAt: null,
       revision,
-      created: projected?.created ?? new Date().toISOString(),
-      members: projected?.members ?? state.serviceAccounts.map((a) => ({ accountId: a.id, username: a.name, kind: 'service-account' as const })),
+      created: new Date().toISOString(),
+      members: state.serviceAccounts.map((a) => ({ accountId: a.id, username: a.name, kind: 'service-account' as const, scimUsername: null, scimUpdatedAt: null })),
     };
-    const document = { data: teamResource(view), meta: { 'members-pending': true } };
-    sendJsonApi(res, status, document);
+    res.status(201).setHeader('Content-Type', 'application/vnd.api+json').send(JSON.stringify({ data: teamResource(view), meta: { 'members-pending': true } }));
   }
 
   router.get('/', async (_req, res) => {
     await readYourWrites.wait();
-    sendJsonApi(res, 200, { data: (await queries.teams()).map(teamResource) });
+    await sendCollection(res, TEAM_TYPE, (await queries.teams()).map(teamResource));
   });
 
   router.post('/', async (req, res) => {
-    const attributes = readJsonApiAttributes(req.body, 'teams');
-    if (typeof attributes.name !== 'string') throw scimErrors.invalidValue('name is required');
-    const serviceAccounts = serviceAccountsFrom(attributes['service-accounts']);
+    const attributes = parseJsonApiDocument(req.body, { types: [TEAM_TYPE], attributes: createAttributes, attributeStatus: 422 });
+    const serviceAccounts = attributes['service-accounts']?.map((a) => (typeof a === 'string' ? { name: a } : a.id === undefined ? { name: a.name } : { name: a.name, id: a.id }));
     const result = await commands.create({ name: attributes.name, ...(serviceAccounts ? { serviceAccounts } : {}) }, commandContext(req, clock));
-    await sendAfterWrite(res, 201, result);
+    await sendCreated(res, result);
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/:id', showTeamHandler({ queries, readYourWrites }));
+
+  router.post('/:id/scim-group-mapping', ...limited, async (req, res) => {
     const id = teamIdOf(req);
-    await readYourWrites.wait();
-    const view = await queries.team(id);
-    if (!view) throw scimErrors.notFound(`team ${id} not found`);
-    sendJsonApi(res, 200, { data: teamResource(view) });
+    const attributes = parseJsonApiDocument(req.body, { types: MAPPING_TYPES, attributes: linkAttributes, attributeStatus: 422 });
+    await commands.link(id, attributes['scim-group-id'], commandContext(req, clock));
+    res.status(204).end();
   });
 
-  router.post('/:id/scim-group-mapping', async (req, res) => {
+  router.patch('/:id/scim-group-mapping', ...limited, async (req, res) => {
     const id = teamIdOf(req);
-    const attributes = readJsonApiAttributes(req.body, 'scim-group-mapping');
-    const groupId = attributes['scim-group-id'];
-    if (typeof groupId !== 'string' || groupId === '') throw scimErrors.invalidValue('scim-group-id is required');
-    await sendAfterWrite(res, 201, await commands.link(id, groupId, commandContext(req, clock)));
-  });
-
-  router.patch('/:id/scim-group-mapping', async (req, res) => {
-    const id = teamIdOf(req);
-    const attributes = readJsonApiAttributes(req.body, 'scim-group-mapping', { typeOptional: true });
-    if (attributes.paused === undefined) throw scimErrors.invalidValue('paused is required');
+    const attributes = parseJsonApiDocument(req.body, { types: MAPPING_TYPES, attributes: pauseAttributes, attributeStatus: 422 });
     const context = commandContext(req, clock);
-    const result = booleanFrom(attributes.paused, 'paused') ? await commands.pause(id, context) : await commands.resume(id, context);
-    await sendAfterWrite(res, 200, result);
+    // The same value again changes nothing and is still 204 (the decider emits no event).
+    await (attributes['scim-sync-paused'] ? commands.pause(id, context) : commands.resume(id, context));
+    res.status(204).end();
   });
 
-  router.delete('/:id/scim-group-mapping', async (req, res) => {
+  router.delete('/:id/scim-group-mapping', ...limited, async (req, res) => {
     await commands.unlink(teamIdOf(req), commandContext(req, clock));
     res.status(204).end();
   });
 
+  allowMethods(router, '/', ['GET', 'POST']);
+  allowMethods(router, '/:id', ['GET']);
+  allowMethods(router, '/:id/scim-group-mapping', ['POST', 'PATCH', 'DELETE']);
   return router;
 }

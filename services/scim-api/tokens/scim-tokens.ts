@@ -9,11 +9,17 @@ import { newTokenId, newTokenValue, tokenHmac } from './token-secret';
 
 export interface ScimTokenRecord {
   readonly id: string;
+  /** '' when none was given (api-docs/admin/scim-tokens: the description is optional). */
   readonly description: string;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly lastUsedAt: string | null;
+  /** Past `expiresAt`: refused on /scim/v2, still listed until revoked (scim/manage/tokens: an expired badge per token). */
+  readonly expired: boolean;
 }
+
+/** Token ids as newTokenId makes them: anything else is no token, answered without a query. */
+export const SCIM_TOKEN_ID = /^st-[0-9a-f]{20}$/;
 
 interface TokenRow {
   id: string;
@@ -23,22 +29,28 @@ interface TokenRow {
   last_used_at: Date | null;
 }
 
-const toRecord = (row: TokenRow): ScimTokenRecord => ({
+const toRecord = (row: TokenRow, now: Date): ScimTokenRecord => ({
   id: row.id,
   description: row.description,
   createdAt: row.created_at.toISOString(),
   expiresAt: row.expires_at.toISOString(),
   lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  expired: row.expires_at.getTime() <= now.getTime(),
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface ScimTokens {
-  /** The value is returned here and nowhere else, ever. */
-  create(input: { description: string; expiresAt?: string }, context: CommandContext, value?: string): Promise<{ record: ScimTokenRecord; token: string }>;
+  /**
+   * The value is returned here and nowhere else, ever. `expiresAt` (ISO 8601) defaults to 365 days
+   * from now; the decider holds it to 29..365 days ahead.
+   * @throws ScimError 400 for an expiry out of range or a description over 200 characters.
+   */
+  create(input: { description?: string; expiresAt?: string }, context: CommandContext, value?: string): Promise<{ record: ScimTokenRecord; token: string }>;
   revoke(tokenId: string, context: CommandContext, reason?: 'revoked' | 'scim-disabled'): Promise<void>;
-  /** Unexpired, unrevoked tokens, newest first. */
+  /** Unrevoked tokens, expired ones included (flagged), newest first. */
   list(): Promise<ScimTokenRecord[]>;
+  /** An unrevoked token, expired or not; undefined for an unknown or revoked one. */
   get(tokenId: string): Promise<ScimTokenRecord | undefined>;
   /** Whether a token with this value exists at all (seeding is idempotent). */
   exists(value: string): Promise<boolean>;
@@ -46,10 +58,9 @@ export interface ScimTokens {
 
 export function createScimTokens({ deps, pool, secret, clock, rules }: { deps: CommandDependencies; pool: Pool; secret: string; clock: Clock; rules?: TokenRules }): ScimTokens {
   const decider = createTokenDecider(rules);
-  const active = `revoked_at IS NULL AND expires_at > $1`;
 
   return {
-    async create({ description, expiresAt }, context, value = newTokenValue('scim')) {
+    async create({ description = '', expiresAt }, context, value = newTokenValue('scim')) {
       const tokenId = newTokenId('st');
       const requested = expiresAt === undefined ? Date.parse(context.now) + 365 * DAY_MS : Date.parse(expiresAt);
       if (Number.isNaN(requested)) throw scimErrors.invalidValue('expired-at must be an ISO 8601 date-time');
@@ -77,7 +88,7 @@ export function createScimTokens({ deps, pool, secret, clock, rules }: { deps: C
       );
       if (result.state.status === 'Absent') throw new Error('token creation left no token');
       const { createdAt, expiresAt: storedExpiry } = result.state;
-      return { token: value, record: { id: tokenId, description: result.state.description, createdAt, expiresAt: storedExpiry, lastUsedAt: null } };
+      return { token: value, record: { id: tokenId, description: result.state.description, createdAt, expiresAt: storedExpiry, lastUsedAt: null, expired: false } };
     },
 
     async revoke(tokenId, context, reason = 'revoked') {
@@ -88,13 +99,15 @@ export function createScimTokens({ deps, pool, secret, clock, rules }: { deps: C
     },
 
     async list() {
-      const { rows } = await pool.query<TokenRow>(`SELECT * FROM scim_tokens WHERE ${active} ORDER BY created_at DESC, id`, [clock.now()]);
-      return rows.map(toRecord);
+      const now = clock.now();
+      const { rows } = await pool.query<TokenRow>(`SELECT * FROM scim_tokens WHERE revoked_at IS NULL ORDER BY created_at DESC, id`);
+      return rows.map((row) => toRecord(row, now));
     },
 
     async get(tokenId) {
-      const { rows } = await pool.query<TokenRow>(`SELECT * FROM scim_tokens WHERE id = $2 AND ${active}`, [clock.now(), tokenId]);
-      return rows[0] ? toRecord(rows[0]) : undefined;
+      if (!SCIM_TOKEN_ID.test(tokenId)) return undefined;
+      const { rows } = await pool.query<TokenRow>(`SELECT * FROM scim_tokens WHERE id = $1 AND revoked_at IS NULL`, [tokenId]);
+      return rows[0] ? toRecord(rows[0], clock.now()) : undefined;
     },
 
     async exists(value) {

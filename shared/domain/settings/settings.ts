@@ -60,12 +60,54 @@ export type SettingsCommand =
   | { readonly type: 'ResumeScim'; readonly context: CommandContext }
   | { readonly type: 'DisableScim'; readonly context: CommandContext }
   /** `groupId` null clears; the caller has checked the group exists and links to no team. */
-  | { readonly type: 'SetSiteAdminGroup'; readonly data: { readonly groupId: string | null }; readonly context: CommandContext };
+  | { readonly type: 'SetSiteAdminGroup'; readonly data: { readonly groupId: string | null }; readonly context: CommandContext }
+  /**
+   * api-docs/admin/scim-settings PATCH: the given changes, in this order, as one append (all of
+   * them or none): enable, pause or resume, then the site-admin group. `enabled: false` is not a
+   * change a PATCH can ask for (disabling is DeleteScim's: DisableScim).
+   */
+  | { readonly type: 'UpdateScimSettings'; readonly data: SettingsChanges; readonly context: CommandContext };
+
+/** What a settings PATCH asks for; an omitted field stays as it is. */
+export interface SettingsChanges {
+  readonly enabled?: true;
+  readonly paused?: boolean;
+  /** `null` clears the site-admin group; the caller has checked a group id exists and links to no team. */
+  readonly siteAdminGroupId?: string | null;
+}
+
+/**
+ * Each change of an UpdateScimSettings decided on the state the previous ones leave. `paused:
+ * false` while SCIM is disabled asks for what is already so (the platform resets `paused` to false
+ * whenever SCIM is disabled) and changes nothing.
+ * @throws ScimError 409 when a change makes no sense in the state it meets (pausing while disabled).
+ */
+function decideUpdate(command: Extract<SettingsCommand, { type: 'UpdateScimSettings' }>, state: SettingsState): SettingsEvent[] {
+  const { enabled, paused, siteAdminGroupId } = command.data;
+  const { context } = command;
+  const steps: SettingsCommand[] = [];
+  if (enabled === true) steps.push({ type: 'EnableScim', context });
+  if (paused === true) steps.push({ type: 'PauseScim', context });
+  if (paused === false) steps.push({ type: 'ResumeScim', context });
+  if (siteAdminGroupId !== undefined) steps.push({ type: 'SetSiteAdminGroup', data: { groupId: siteAdminGroupId }, context });
+  const events: SettingsEvent[] = [];
+  let current = state;
+  for (const step of steps) {
+    if (step.type === 'ResumeScim' && current.status === 'disabled') continue;
+    for (const event of decideSettings(step, current)) {
+      events.push(event);
+      current = evolveSettings(current, event);
+    }
+  }
+  return events;
+}
 
 /** A change that is already true changes nothing; a change that makes no sense in the state is 409. */
 export function decideSettings(command: SettingsCommand, state: SettingsState): SettingsEvent[] {
   const metadata = eventMetadata(command.context);
   switch (command.type) {
+    case 'UpdateScimSettings':
+      return decideUpdate(command, state);
     case 'EnableScim':
       if (state.status === 'enabled') return [];
       if (state.status === 'paused') return [{ type: 'ScimResumed', data: {}, metadata }];

@@ -128,9 +128,22 @@ function requireExisting(state: TeamState, teamId: string): Existing {
   return state;
 }
 
+/**
+ * The platform's error details, word for word: go-tfe compares whole error strings
+ * (`ErrSCIMTeamAlreadyMapped`, `ErrSCIMGroupMappingTeamNotLinked`: "conflict\n\n" + detail) and
+ * looks for the 422 details as substrings (`ErrSCIMGroupMappingOwnersTeam`).
+ */
+export const TEAM_LINK_ERRORS = {
+  alreadyLinked: 'Team is already linked to a SCIM group',
+  notLinked: 'Team is not linked to a SCIM group',
+  ownersTeam: 'Owners team SCIM linking is not yet supported: the owners team cannot be linked to a SCIM group',
+  siteAdminGroup: 'The site admin group cannot be linked to a team',
+} as const;
+
+/** api-docs/admin/team-scim-group-mapping: unlinking or pausing a team without a link is 409. */
 function requireLink(state: TeamState, teamId: string): WithLink {
   const team = requireExisting(state, teamId);
-  if (team.status === 'Unlinked') throw scimErrors.conflict(`team ${teamId} is not linked to a SCIM group`);
+  if (team.status === 'Unlinked') throw scimErrors.conflict(TEAM_LINK_ERRORS.notLinked);
   return team;
 }
 
@@ -167,8 +180,8 @@ function create(command: CreateTeam, state: TeamState): TeamEvent[] {
 function link(command: LinkTeamToScimGroup, state: TeamState): TeamEvent[] {
   const { teamId, groupId } = command.data;
   const team = requireExisting(state, teamId);
-  if (team.isOwners) throw unprocessable('the owners team cannot be linked to a SCIM group');
-  if (team.status !== 'Unlinked') throw scimErrors.conflict(`team is already linked to a SCIM group (${team.groupId}); unlink it first`);
+  if (team.isOwners) throw unprocessable(TEAM_LINK_ERRORS.ownersTeam);
+  if (team.status !== 'Unlinked') throw scimErrors.conflict(TEAM_LINK_ERRORS.alreadyLinked);
   return [{ type: 'TeamLinkedToScimGroup', data: { teamId, groupId }, metadata: eventMetadata(command.context) }];
 }
 

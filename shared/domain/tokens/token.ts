@@ -33,8 +33,11 @@ export interface TokenRules {
   readonly maxDays: number;
 }
 
-/** scim-behaviour.md: at least 30 days and at most one year ahead. */
-export const DEFAULT_TOKEN_RULES: TokenRules = { minDays: 30, maxDays: 366 };
+/** api-docs/admin/scim-tokens: `expired-at` "must be between 29 and 365 days in the future". */
+export const DEFAULT_TOKEN_RULES: TokenRules = { minDays: 29, maxDays: 365 };
+
+/** The longest description kept; api-docs/admin/scim-tokens makes the description optional ('' = none). */
+export const MAX_TOKEN_DESCRIPTION_LENGTH = 200;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -57,13 +60,13 @@ export function createTokenDecider(rules: TokenRules = DEFAULT_TOKEN_RULES) {
         case 'CreateScimToken': {
           if (state.status !== 'Absent') throw scimErrors.conflict(`token ${command.data.tokenId} already exists`);
           const description = command.data.description.trim();
-          if (description === '' || description.length > 200) throw scimErrors.invalidValue('description is required (at most 200 characters)');
+          if (description.length > MAX_TOKEN_DESCRIPTION_LENGTH) throw scimErrors.invalidValue(`description: at most ${MAX_TOKEN_DESCRIPTION_LENGTH} characters`);
           const now = Date.parse(command.context.now);
           const expires = Date.parse(command.data.expiresAt);
           if (Number.isNaN(expires)) throw scimErrors.invalidValue('expired-at must be an ISO 8601 date-time');
           // A minute of slack either way, so a preset computed by a client a moment ago still fits.
           if (expires < now + rules.minDays * DAY_MS - 60_000 || expires > now + rules.maxDays * DAY_MS + 60_000) {
-            throw scimErrors.invalidValue(`expired-at must be between ${rules.minDays} days and one year from now`);
+            throw scimErrors.invalidValue(`expired-at must be between ${rules.minDays} and ${rules.maxDays} days in the future`);
           }
           return [
             {
