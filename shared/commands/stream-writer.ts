@@ -86,7 +86,7 @@ export function createTransactionalWriter(store: PostgresEventStore, inlineProje
           ...(statements.length > 0 ? { with: statements } : {}),
         });
       } catch (error) {
-        if (error instanceof KeyHeldError) throw new UniqueKeyTakenError(uniqueKey(error.key.scope as UniqueScope, error.key.value));
+        if (error instanceof KeyHeldError) throw new UniqueKeyTakenError(error.keys.map((k) => uniqueKey(k.scope as UniqueScope, k.value)));
         throw error;
       }
     },

@@ -246,7 +246,7 @@ if ('skip' in target) {
       if (head === null) return;
       await firstValueFrom(publisher.checkpoint$.pipe(filter((p) => p !== null && !isAfter(head, p)), timeout({ first: 30_000 })));
       await waitFor('the service projection', async () => {
-        const checkpoint = await readProjectionCheckpoint(api.db.pool, 'scim');
+        const checkpoint = await readProjectionCheckpoint(api.db.pool, 'platform');
         return checkpoint !== null && !isAfter(head, checkpoint);
       });
       await waitFor('team-sync', async () => (await teamSync.lag()).eventsBehind === 0);

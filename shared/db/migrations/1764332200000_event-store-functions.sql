@@ -93,16 +93,18 @@ END;
 $$;
 
 -- Claims unique keys ([{scope,key,value}]) for an owner in one statement, in (scope, key) order so
--- two claimers of overlapping keys cannot deadlock. A key another owner holds raises UK409 with
--- the key as JSON in DETAIL; one the owner holds already is updated (its value may differ in case).
+-- two claimers of overlapping keys cannot deadlock. Keys other owners hold raise UK409 with every
+-- one of them, as a JSON array, in DETAIL; a key the owner holds already is updated (its value may
+-- differ in case).
 CREATE FUNCTION unique_keys_claim(p_owner_stream text, p_owner_id text, p_keys jsonb, p_state text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_missing jsonb;
+  v_taken jsonb;
 BEGIN
   IF p_keys IS NULL OR jsonb_array_length(p_keys) = 0 THEN RETURN; END IF;
   WITH wanted AS (
-         SELECT k.scope, k.key, k.value FROM jsonb_to_recordset(p_keys) AS k(scope text, key text, value text)),
+         SELECT k.scope, k.key, k.value, k.o
+           FROM ROWS FROM (jsonb_to_recordset(p_keys) AS (scope text, key text, value text)) WITH ORDINALITY AS k(scope, key, value, o)),
        claimed AS (
          INSERT INTO unique_keys (scope, key, value, owner_stream, owner_id, state)
          SELECT w.scope, w.key, w.value, p_owner_stream, p_owner_id, p_state FROM wanted w ORDER BY w.scope, w.key
@@ -110,12 +112,11 @@ BEGIN
            SET value = EXCLUDED.value, changed_at = clock_timestamp()
            WHERE unique_keys.owner_stream = EXCLUDED.owner_stream
          RETURNING scope, key)
-  SELECT to_jsonb(w) INTO v_missing FROM wanted w
-   WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.scope = w.scope AND c.key = w.key)
-   ORDER BY w.scope, w.key LIMIT 1;
-  IF v_missing IS NOT NULL THEN
-    RAISE EXCEPTION 'unique key % % is held by another owner', v_missing->>'scope', v_missing->>'key'
-      USING ERRCODE = 'UK409', DETAIL = v_missing::text;
+  SELECT jsonb_agg(jsonb_build_object('scope', w.scope, 'key', w.key, 'value', w.value) ORDER BY w.o) INTO v_taken FROM wanted w
+   WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.scope = w.scope AND c.key = w.key);
+  IF v_taken IS NOT NULL THEN
+    RAISE EXCEPTION 'unique keys held by another owner: %', v_taken::text
+      USING ERRCODE = 'UK409', DETAIL = v_taken::text;
   END IF;
 END;
 $$;

@@ -32,10 +32,10 @@ export interface AppendCommand {
   readonly with?: readonly SqlStatement[];
 }
 
-/** A unique key another owner holds; `key` as the claim named it. */
+/** Unique keys other owners hold, as the claim named them. */
 export class KeyHeldError extends Error {
-  constructor(readonly key: { readonly scope: string; readonly key: string; readonly value: string }) {
-    super(`unique key ${key.scope} ${JSON.stringify(key.key)} is held by another owner`);
+  constructor(readonly keys: readonly { readonly scope: string; readonly key: string; readonly value: string }[]) {
+    super(`unique keys held by another owner: ${keys.map((k) => `${k.scope} ${JSON.stringify(k.key)}`).join(', ')}`);
     this.name = 'KeyHeldError';
   }
 }
@@ -121,7 +121,7 @@ export function translateAppendError(command: Pick<AppendCommand, 'streamId' | '
     case 'ES002':
       return new DuplicateEventIdError(command.streamId, detail ?? '');
     case 'UK409':
-      return new KeyHeldError(JSON.parse(detail ?? '{}') as { scope: string; key: string; value: string });
+      return new KeyHeldError(JSON.parse(detail ?? '[]') as { scope: string; key: string; value: string }[]);
     default:
       return error;
   }
