@@ -114,6 +114,9 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
   late.settings = settings;
 
   const queries = createScimQueries(pool);
+  // Every rate budget is shared by all instances through Postgres; while it cannot be reached, each counts alone.
+  const budgetLog = log.child({ component: 'rate-limit' });
+  const onStoreError = (err: unknown) => budgetLog.warn({ err }, 'rate budget store unavailable; counting in this process');
   const teamQueries = createTeamQueries(pool);
   const scim = scimRouter({
     userCommands: users,
@@ -127,11 +130,12 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },
     status: async () => (await settings.state()).status,
-    rateLimitPerSecond: config.SCIM_RATE_LIMIT_PER_SECOND,
+    rateLimits: {
+      requests: createRateBudget(pool, { name: 'scim-requests', points: config.SCIM_RATE_LIMIT_PER_SECOND, durationSeconds: 1, refuseSpentKeysInMemory: true, onStoreError }),
+      authFailures: createRateBudget(pool, { name: 'scim-auth-failures', points: config.SCIM_AUTH_FAILURES_PER_MINUTE, durationSeconds: 60, refuseSpentKeysInMemory: true, onStoreError }),
+    },
   });
   // api-docs/admin/scim-settings and team-scim-group-mapping: one budget per limit, shared by every instance.
-  const budgetLog = log.child({ component: 'admin-rate-limit' });
-  const onStoreError = (err: unknown) => budgetLog.warn({ err }, 'rate budget store unavailable; counting in this process');
   const settingsLimit = adminRateLimit(
     createRateBudget(pool, { name: 'admin-scim-settings', points: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND, durationSeconds: 1, onStoreError }),
     wholeEndpoint,

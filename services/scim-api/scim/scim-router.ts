@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Clock } from '../../../shared/clock';
 import type { ScimStatus } from '../../../shared/domain/settings/settings';
+import type { RateBudget } from '../../../shared/rate-limit/rate-budget';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { PagingRules } from '../read/list-request';
 import type { ReadYourWrites } from '../read/read-your-writes';
@@ -28,20 +29,25 @@ export interface ScimRouterDependencies {
   readonly maxPatchOperations: number;
   readonly paging: PagingRules;
   readonly status: () => Promise<ScimStatus>;
-  readonly rateLimitPerSecond: number;
+  readonly rateLimits: {
+    /** SCIM Users and Groups requests, one key for the whole service (SCIM_RATE_LIMIT_PER_SECOND). */
+    readonly requests: RateBudget;
+    /** Failed authentications per client address (SCIM_AUTH_FAILURES_PER_MINUTE). */
+    readonly authFailures: RateBudget;
+  };
 }
 
 /** Everything under /scim/v2. Every response, including errors, is application/scim+json. */
 export function scimRouter(deps: ScimRouterDependencies): Router {
   const router = Router();
   const { clock, queries, readYourWrites, paging, maxPatchOperations } = deps;
-  router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM'));
+  router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM', { failures: deps.rateLimits.authFailures }));
   // Entra and common tools send application/json as often as application/scim+json.
   router.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/scim+json', 'application/*+json'] }));
   router.use(discoveryRoutes({ maxResults: paging.maxCount, maxOperations: maxPatchOperations, maxPayloadBytes: deps.maxBodyBytes }));
   // Discovery answers in every state and is not rate limited; Users and Groups are gated and limited.
   const gate = scimStateGate(deps.status);
-  const limit = scimRateLimit(deps.rateLimitPerSecond);
+  const limit = scimRateLimit(deps.rateLimits.requests);
   router.use(['/Users', '/Groups'], limit, gate);
   router.use('/Users', usersRoutes({ commands: deps.userCommands, queries, readYourWrites, clock, maxPatchOperations, paging }));
   router.use('/Groups', groupsRoutes({ commands: deps.groupCommands, queries, readYourWrites, clock, pool: deps.pool, maxPatchOperations, paging }));
