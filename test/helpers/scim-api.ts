@@ -65,7 +65,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
   });
   const runner = startProjection({ pool: db.pool, store, projection: scimProjection, log });
   await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
-  const { app, initialise } = composeScimApi({
+  const { app, initialise, close: closeApi } = composeScimApi({
     config,
     checkpoints: runner.checkpoint$,
     pool: db.pool,
@@ -100,6 +100,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
       }
     },
     async close() {
+      await closeApi();
       await runner.stop();
       await store.close();
       if (!options.db) await db.drop();
