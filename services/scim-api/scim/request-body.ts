@@ -51,7 +51,9 @@ export function scimJsonBody(maxBytes: number): RequestHandler[] {
     if (body === undefined) {
       // A body the parser left alone is not JSON; reading it as "no body" would drop what was sent.
       if (WITH_BODY.has(req.method) && hasBody(req)) {
-        return next(scimErrors.unsupportedMediaType(`Content-Type ${JSON.stringify(req.get('content-type') ?? '')} is not JSON; send application/scim+json (RFC 7644 §3.1) or application/json`));
+        const type = req.get('content-type');
+        const what = type === undefined ? 'a body without Content-Type' : `Content-Type ${JSON.stringify(type)}`;
+        return next(scimErrors.unsupportedMediaType(`${what} is not JSON; send application/scim+json (RFC 7644 §3.1) or application/json`));
       }
       return next();
     }

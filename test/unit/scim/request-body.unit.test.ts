@@ -150,6 +150,11 @@ describe('scimJsonBody over HTTP: every Content-Encoding, charset and media type
     },
   );
 
+  it('answers 415 for a POST body without Content-Type', async () => {
+    const res = await request(app).post('/echo').serialize((raw: unknown) => raw as string).send(user).unset('Content-Type');
+    expectScimError(res, 415, undefined, 'a body without Content-Type is not JSON; send application/scim+json (RFC 7644 §3.1) or application/json');
+  });
+
   it.each([
     ['malformed JSON', '{"userName":', 400, 'invalidSyntax', 'the request body is not valid JSON'],
     ['a JSON string', '"x"', 400, 'invalidSyntax', 'the request body is not valid JSON'],
