@@ -68,7 +68,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
       })
     : undefined;
 
-  const { app, initialise } = composeScimApi({
+  const scimApi = composeScimApi({
     metrics,
     checkpoints: projection ? projection.checkpoint$ : polledCheckpoints(pool, scimProjection.name),
     config,
@@ -92,10 +92,10 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     );
   }, 30_000);
 
-  await initialise();
+  await scimApi.initialise();
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    const s = scimApi.app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();
@@ -105,6 +105,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
   const stop = async () => {
     clearInterval(reconciler);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await scimApi.close();
     await projection?.stop();
     await publisher?.stop();
     await (await teamSync)?.stop();

@@ -51,7 +51,16 @@ export const configSchema = z
     ADMIN_BOOTSTRAP_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     /** The server secret tokens are HMAC-SHA512'd under; changing it invalidates every token. */
     TOKEN_HMAC_SECRET: z.string({ error: 'required: the server secret tokens are stored under (32+ characters)' }).min(32, 'must be at least 32 characters'),
+    /** SCIM Users and Groups requests per second for the whole service: all tokens, all instances (kept in Postgres). */
     SCIM_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    /** Failed SCIM authentications per client address and minute; past it 429 before the token is looked up. */
+    SCIM_AUTH_FAILURES_PER_MINUTE: positiveInt.default(30),
+    /** Bounds on a list filter (RFC 7644 §3.4.2.2); past them 400 invalidFilter. */
+    SCIM_FILTER_MAX_LENGTH: positiveInt.default(4096),
+    SCIM_FILTER_MAX_DEPTH: positiveInt.default(10),
+    SCIM_FILTER_MAX_CLAUSES: positiveInt.default(20),
+    /** Postgres cancels a SCIM read that runs longer; the request gets 503 with Retry-After. */
+    SCIM_READ_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
     /** api-docs/admin/scim-settings: 20 calls per second to /api/v2/admin/scim-settings, for the whole instance. */
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
     /** api-docs/admin/team-scim-group-mapping: 10 link, unlink, pause or resume requests per minute per administrator. */

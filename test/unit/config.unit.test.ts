@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../shared/config';
+import { DEFAULT_FILTER_LIMITS } from '../../shared/scim/filter';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -11,6 +12,16 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/scim',
     });
+  });
+
+  it('defaults the SCIM limits to the documented values, the filter bounds to the parser\'s own defaults', () => {
+    const config = loadConfig({ TOKEN_HMAC_SECRET: SECRET });
+    expect(config).toMatchObject({
+      SCIM_RATE_LIMIT_PER_SECOND: 10,
+      SCIM_AUTH_FAILURES_PER_MINUTE: 30,
+      SCIM_READ_STATEMENT_TIMEOUT_MS: 5000,
+    });
+    expect({ maxLength: config.SCIM_FILTER_MAX_LENGTH, maxDepth: config.SCIM_FILTER_MAX_DEPTH, maxClauses: config.SCIM_FILTER_MAX_CLAUSES }).toEqual(DEFAULT_FILTER_LIMITS);
   });
 
   it('splits KAFKA_BROKERS on commas', () => {
@@ -27,6 +38,9 @@ describe('loadConfig', () => {
     ['KAFKA_TOPIC', { KAFKA_TOPIC: 'has space' }],
     ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb' }],
     ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'http://x:2113' }],
+    ['SCIM_FILTER_MAX_CLAUSES', { SCIM_FILTER_MAX_CLAUSES: '0' }],
+    ['SCIM_READ_STATEMENT_TIMEOUT_MS', { SCIM_READ_STATEMENT_TIMEOUT_MS: 'soon' }],
+    ['SCIM_AUTH_FAILURES_PER_MINUTE', { SCIM_AUTH_FAILURES_PER_MINUTE: '-1' }],
   ])('rejects a bad %s and names it', (variable, env) => {
     let thrown: unknown;
     try {
