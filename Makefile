@@ -7,8 +7,8 @@ NODE_BIN := node_modules/.bin
 
 help:
 	@echo "make run              start the service on http://127.0.0.1:8080 with team-sync and the local Kafka;"
-	@echo "                      it holds the terminal (Ctrl-C stops it). The first run takes about 2-3 minutes"
-	@echo "                      (npm ci, tsc, the broker's jars from Maven Central); later ones about 20 s"
+	@echo "                      it holds the terminal (Ctrl-C stops it). The first run takes about 1-3 minutes"
+	@echo "                      (npm ci, tsc, the broker's jars from Maven Central); later ones 20-60 s (tsc)"
 	@echo "make test             type-check, lint and run every test (starts the local Kafka if none answers;"
 	@echo "                      needs Chromium for the settings page test)"
 	@echo "make install          npm ci (make run and make test do it when package-lock.json changed)"
@@ -32,7 +32,7 @@ node_modules: package.json package-lock.json
 install: node_modules
 
 build: node_modules
-	@echo "== compiling TypeScript to dist/ (tsc: 10-30 s)"
+	@echo "== compiling TypeScript to dist/ (tsc: 10-60 s)"
 	@$(NODE_BIN)/tsc -p tsconfig.build.json
 
 run: build

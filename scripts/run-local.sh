@@ -49,6 +49,12 @@ team_sync_port="${TEAM_SYNC_PORT:-8081}"
 host="${HOST:-127.0.0.1}"
 case "$host" in 0.0.0.0) host=127.0.0.1 ;; ::) host='[::1]' ;; esac
 
+# A port something already answers on (another `make run`?) means the service will refuse to
+# start (it says why): then no banner, whose URLs would show the other instance.
+port_answers() { (exec 3<>"/dev/tcp/${host//[\[\]]/}/$1") 2>/dev/null; }
+taken=0
+if port_answers "$port" || { [ "$RUN_TEAM_SYNC" = true ] && port_answers "$team_sync_port"; }; then taken=1; fi
+
 echo "== starting the service on http://${host}:${port} (it runs in this terminal: Ctrl-C stops it)"
 node dist/services/scim-api/main.js &
 pid=$!
@@ -59,7 +65,7 @@ trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
 # The banner, once what it shows answers.
 team_sync_line="http://${host}:${team_sync_port}/team-sync/state  (the reference Kafka consumer)"
 banner=0
-if node scripts/wait-for-http.js --pid "$pid" --timeout 180 "http://${host}:${port}/healthz"; then
+if [ "$taken" = 0 ] && node scripts/wait-for-http.js --pid "$pid" --timeout 180 "http://${host}:${port}/healthz"; then
   banner=1
   if [ "$RUN_TEAM_SYNC" = true ] && ! node scripts/wait-for-http.js --pid "$pid" --timeout 60 "http://${host}:${team_sync_port}/healthz"; then
     team_sync_line="not answering on port ${team_sync_port}: see the log above"

@@ -63,7 +63,15 @@ export function createLogger(options: CreateLoggerOptions = {}, destination?: De
   };
   if (format === 'pretty') {
     // A worker thread formats the lines; pino flushes it when the process exits.
-    return pino(pinoOptions, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }));
+    const pretty = {
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      // One line per entry, led by the component: `12:00:01.234 INFO (scim-api): team-sync: consuming {...}`.
+      singleLine: true,
+      messageFormat: '{if component}{component}: {end}{msg}',
+      ignore: 'pid,hostname,component',
+    };
+    return pino(pinoOptions, pino.transport({ target: 'pino-pretty', options: pretty }));
   }
   return destination ? pino(pinoOptions, destination) : pino(pinoOptions);
 }
