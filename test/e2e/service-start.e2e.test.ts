@@ -51,7 +51,7 @@ describe('the start-up answer (before the service is ready)', () => {
     const admin = await fetch(`${base}/api/v2/admin/teams`);
     expect(admin.status).toBe(503);
     expect(admin.headers.get('content-type')).toBe('application/vnd.api+json');
-    expect(await admin.json()).toEqual({ errors: [{ status: '503', title: 'Service Unavailable', detail: 'the service is starting; retry in a moment' }] });
+    expect(await admin.json()).toEqual({ errors: [{ status: '503', title: 'service unavailable', detail: 'the service is starting; retry in a moment' }] });
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.json()).toEqual({ status: 'starting', detail: 'the service is starting; retry in a moment' });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { scimErrorBody, ScimError } from '../../../shared/scim/errors';
-import { JSON_API_CONTENT_TYPE } from '../admin/json-api';
+import { JSON_API_CONTENT_TYPE, jsonApiErrorDocument } from '../admin/json-api';
 import { SCIM_CONTENT_TYPE } from '../scim/responses';
 
 const DETAIL = 'the service is starting; retry in a moment';
@@ -21,7 +21,7 @@ export function answerStarting(req: IncomingMessage, res: ServerResponse): void 
     body = scimErrorBody(new ScimError(503, undefined, DETAIL));
   } else if (path.startsWith('/api/v2/admin')) {
     type = JSON_API_CONTENT_TYPE;
-    body = { errors: [{ status: '503', title: 'Service Unavailable', detail: DETAIL }] };
+    body = jsonApiErrorDocument(new ScimError(503, undefined, DETAIL));
   }
   res.writeHead(503, { 'Content-Type': type, 'Retry-After': '1', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 }
