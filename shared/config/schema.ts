@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultEventSource } from '../events/source';
 
 const commaList = z
   .string()
@@ -23,6 +24,8 @@ export const configSchema = z
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json` lines (the default) or `pretty` text for a terminal (pino-pretty; `make run` on a terminal sets it). */
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/scim'),
     DATABASE_POOL_SIZE: positiveInt.default(10),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
@@ -34,6 +37,18 @@ export const configSchema = z
     KAFKA_BROKERS: z.preprocess(emptyAsUndefined, commaList.default(['127.0.0.1:9092'])),
     KAFKA_CLIENT_ID: z.string().min(1).default('scim-provisioning'),
     KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('scim.events.v1'),
+    /**
+     * The CloudEvents source (`ce_source`) of every published event, naming this deployment;
+     * consumers (team-sync) skip events of other sources. Unset: `/scim-provisioning/<database of DATABASE_URL>`.
+     */
+    EVENT_SOURCE: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .max(200)
+        .regex(/^[!-~]+$/, 'expected a URI-reference without spaces, e.g. /scim-provisioning/production')
+        .optional(),
+    ),
     KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
     /** Replicas per partition when the service creates the topic: 1 for a single broker, 3 in production. */
     KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
@@ -85,6 +100,15 @@ export const configSchema = z
         path: ['EVENTSTOREDB_URL'],
         message: 'required when EVENT_STORE=eventstoredb',
       });
+    }
+  })
+  .transform((c, ctx) => {
+    if (c.EVENT_SOURCE) return { ...c, EVENT_SOURCE: c.EVENT_SOURCE };
+    try {
+      return { ...c, EVENT_SOURCE: defaultEventSource(c.DATABASE_URL) };
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'names no database (postgres://host:port/<database>)' });
+      return z.NEVER;
     }
   });
 
