@@ -6,23 +6,34 @@ NODE_BIN := node_modules/.bin
 .PHONY: help install build run team-sync event-publisher projector migrate rebuild bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
-	@echo "make run        start the service (Postgres event store, local Kafka) on http://127.0.0.1:8080"
-	@echo "make test       type-check, lint and run every test (starts the local Kafka if none answers)"
+	@echo "make run              start the service on http://127.0.0.1:8080 with team-sync and the local Kafka;"
+	@echo "                      it holds the terminal (Ctrl-C stops it). The first run takes about 1-3 minutes"
+	@echo "                      (npm ci, tsc, the broker's jars from Maven Central); later ones 20-60 s (tsc)"
+	@echo "make test             type-check, lint and run every test (starts the local Kafka if none answers;"
+	@echo "                      needs Chromium for the settings page test)"
+	@echo "make install          npm ci (make run and make test do it when package-lock.json changed)"
+	@echo "make build            compile TypeScript to dist/"
+	@echo "make typecheck / lint / jest   the three parts of make test (JEST_ARGS=... passes arguments to jest)"
+	@echo "make migrate          create the database if missing and apply migrations"
+	@echo "make rebuild          rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
 	@echo "make team-sync / event-publisher / projector   run one component alone"
-	@echo "make migrate    create the database if missing and apply migrations"
-	@echo "make rebuild    rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
-	@echo "make build      compile TypeScript to dist/"
 	@echo "make import-accounts FILE=f.csv   register pre-existing platform accounts (email, username, displayName)"
-	@echo "make kafka-start / kafka-stop   the local single-node Kafka broker"
+	@echo "make bench-read-side  projection lag and read-your-writes wait under load (bench/results/read-side.md)"
+	@echo "make bench-kafka      publish throughput and end-to-end lag to team-sync (bench/results/kafka.md)"
+	@echo "make kafka-start / kafka-stop / kafka-status   the local single-node Kafka broker"
+	@echo "make clean            remove dist/ and test-artifacts/"
+	@echo "make help             this list"
 
 node_modules: package.json package-lock.json
+	@echo "== installing npm dependencies (npm ci: about a minute the first time)"
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
 install: node_modules
 
 build: node_modules
-	$(NODE_BIN)/tsc -p tsconfig.build.json
+	@echo "== compiling TypeScript to dist/ (tsc: 10-60 s)"
+	@$(NODE_BIN)/tsc -p tsconfig.build.json
 
 run: build
 	@bash scripts/run-local.sh

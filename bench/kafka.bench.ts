@@ -504,7 +504,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   const server = await new Promise<Server>((resolve) => {
     const listening = api.app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())).then(() => api.close()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const setupFailures: string[] = [];
   const call = (what: string, method: string, urlPath: string, body?: unknown) => httpCall(base, setupFailures, what, method, urlPath, body);

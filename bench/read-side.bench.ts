@@ -50,13 +50,15 @@ async function main(): Promise<void> {
   runner.checkpoint$.subscribe((position) => position && checkpoints.push({ position, at: Date.now() }));
 
   const waits: number[] = [];
-  const writer = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ }, onReadYourWritesWait: (s) => waits.push(s * 1000) }).app;
-  const reader = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } }).app;
+  const writerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ }, onReadYourWritesWait: (s) => waits.push(s * 1000) });
+  const readerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } });
+  const writer = writerApi.app;
+  const reader = readerApi.app;
   const listen = (app: typeof writer) =>
     new Promise<{ base: string; close: () => void }>((resolve) => {
       const server = app.listen(0, '127.0.0.1', () => resolve({ base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`, close: () => server.close() }));
     });
-  await composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } }).initialise();
+  await writerApi.initialise();
   const [w, r] = await Promise.all([listen(writer), listen(reader)]);
   const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/scim+json' };
   const timed = async (fn: () => Promise<Response>) => {
@@ -123,6 +125,8 @@ async function main(): Promise<void> {
 
   w.close();
   r.close();
+  await writerApi.close();
+  await readerApi.close();
   await runner.stop();
   await store.close();
   await pool.end();

@@ -66,7 +66,7 @@ cmd_fetch() {
     return 0
   fi
   command -v mvn >/dev/null || die "mvn not found; it is needed once to copy the broker jars from Maven Central"
-  say "copying $versions and runtime dependencies from Maven Central into $LIBS_DIR (mvn dependency:copy-dependencies)"
+  say "copying $versions and runtime dependencies from Maven Central into $LIBS_DIR (mvn dependency:copy-dependencies; first run only, about a minute)"
   mkdir -p "$KAFKA_HOME_DIR"
   # Copy into a fresh folder, then swap it in: an interrupted fetch never looks complete.
   tmp="$KAFKA_HOME_DIR/libs.partial"

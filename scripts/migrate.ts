@@ -3,7 +3,7 @@ import { migrate } from '../shared/db/migrate';
 import { createLogger } from '../shared/logging/logger';
 
 const config = loadConfig();
-const log = createLogger({ level: config.LOG_LEVEL, name: 'migrate' });
+const log = createLogger({ level: config.LOG_LEVEL, name: 'migrate', format: config.LOG_FORMAT });
 migrate(config.DATABASE_URL, log).then(
   (applied) => log.info({ applied: applied.length }, 'database is up to date'),
   (err: unknown) => {

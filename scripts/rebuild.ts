@@ -15,7 +15,7 @@ import { formatPosition } from '../shared/eventstore/position';
 import { createLogger } from '../shared/logging/logger';
 
 const config = loadConfig();
-const log = createLogger({ level: config.LOG_LEVEL, name: 'rebuild' });
+const log = createLogger({ level: config.LOG_LEVEL, name: 'rebuild', format: config.LOG_FORMAT });
 
 function select(names: readonly string[]): Projection[] {
   if (names.length === 0) return projections;

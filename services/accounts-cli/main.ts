@@ -15,7 +15,7 @@ import { importAccounts } from './import-accounts';
 async function main(file: string | undefined): Promise<void> {
   if (!file) throw new Error('usage: import-accounts <file.json|file.csv>');
   const config = loadConfig();
-  const log = createLogger({ level: config.LOG_LEVEL, name: 'import-accounts' });
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'import-accounts', format: config.LOG_FORMAT });
   const records = parseAccountFile(readFileSync(file, 'utf8'), path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'json');
   await migrate(config.DATABASE_URL, log);
   const pool = createPool(config.DATABASE_URL, 2);

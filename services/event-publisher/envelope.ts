@@ -2,11 +2,9 @@ import type { IHeaders, Message } from 'kafkajs';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import { formatPosition } from '../../shared/eventstore/position';
 import type { EventEnvelope } from '../../shared/events/contract';
+import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
 
 export type { EventEnvelope } from '../../shared/events/contract';
-
-/** CloudEvents `source` prefix: with the stream id, a stable URI-reference per aggregate. */
-export const CE_SOURCE_PREFIX = '/scim-provisioning/';
 
 export function schemaVersionOf(event: RecordedEvent): number {
   const version = event.metadata.schemaVersion;
@@ -33,19 +31,24 @@ export function toEnvelope(event: RecordedEvent): EventEnvelope {
   };
 }
 
-/** CloudEvents 1.0 Kafka protocol binding, binary content mode: attributes as `ce_` headers. */
-export function kafkaHeaders(event: RecordedEvent): IHeaders {
+/**
+ * CloudEvents 1.0 Kafka protocol binding, binary content mode: attributes as `ce_` headers.
+ * `ce_source` is the deployment that recorded the event (EVENT_SOURCE, shared/events/source.ts),
+ * `ce_subject` the stream it belongs to; (source, id) is unique, as CloudEvents requires.
+ */
+export function kafkaHeaders(event: RecordedEvent, source: string = EVENT_SOURCE_PREFIX): IHeaders {
   return {
     ce_specversion: '1.0',
     ce_id: event.id,
-    ce_source: `${CE_SOURCE_PREFIX}${encodeURIComponent(event.streamId)}`,
+    ce_source: source,
+    ce_subject: event.streamId,
     ce_type: event.type,
     ce_time: occurredAtOf(event),
     'content-type': 'application/json',
   };
 }
 
-/** Keyed by stream id: one aggregate's events land in one partition, in order. */
-export function toKafkaMessage(event: RecordedEvent): Message {
-  return { key: event.streamId, value: JSON.stringify(toEnvelope(event)), headers: kafkaHeaders(event) };
+/** Keyed by stream id: one aggregate's events land in one partition, in order. `source`: the deployment's EVENT_SOURCE. */
+export function toKafkaMessage(event: RecordedEvent, source: string = EVENT_SOURCE_PREFIX): Message {
+  return { key: event.streamId, value: JSON.stringify(toEnvelope(event)), headers: kafkaHeaders(event, source) };
 }

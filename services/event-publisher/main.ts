@@ -7,40 +7,30 @@ import { createPool } from '../../shared/db/pool';
 import { createEventStore } from '../../shared/eventstore/create-event-store';
 import { createKafka } from '../../shared/kafka/client';
 import { createLogger, type Logger } from '../../shared/logging/logger';
-import { loadConfigOrExit, runMain, stopOnSignals } from '../../shared/process/lifecycle';
+import { loadConfigOrExit, runMain, StartedParts, stopOnSignals } from '../../shared/process/lifecycle';
+import { closeServer, listen } from '../../shared/process/listen';
 import { publisherMetrics } from './metrics';
 import { startEventPublisher } from './publisher';
 
 /**
  * Composition root of the event publisher on its own (the API process can run it too): publishes the
- * event store to KAFKA_TOPIC, and serves /healthz and /metrics (the publisher lag) on HOST:PORT.
+ * event store to KAFKA_TOPIC with EVENT_SOURCE as every event's `ce_source`, and serves /healthz
+ * and /metrics (the publisher lag) on HOST:PORT. The port is bound first: a taken one fails the
+ * start before the publisher takes its lock.
  */
 export async function start(config: Config, log: Logger): Promise<{ server: Server; stop: () => Promise<void> }> {
   log.info(
-    { eventStore: config.EVENT_STORE, database: redactConnectionString(config.DATABASE_URL), kafka: config.KAFKA_BROKERS, topic: config.KAFKA_TOPIC },
+    {
+      eventStore: config.EVENT_STORE,
+      database: redactConnectionString(config.DATABASE_URL),
+      kafka: config.KAFKA_BROKERS,
+      topic: config.KAFKA_TOPIC,
+      eventSource: config.EVENT_SOURCE,
+    },
     'starting',
   );
-  await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const store = createEventStore(config, pool, log);
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: `${config.KAFKA_CLIENT_ID}-publisher`,
-    log: log.child({ component: 'kafka' }),
-  });
-  const publisher = startEventPublisher({
-    pool,
-    store,
-    kafka,
-    topic: config.KAFKA_TOPIC,
-    partitions: config.KAFKA_TOPIC_PARTITIONS,
-    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-    log,
-  });
-
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  publisherMetrics(registry, publisher, log.child({ component: 'metrics' }));
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
@@ -56,27 +46,45 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
+  const parts = new StartedParts(log);
+  const { port } = await parts.run(async () => {
+    const port = await listen(server, { port: config.PORT, host: config.HOST, what: 'the event publisher', portVariable: 'PORT' });
+    parts.add('http server', () => closeServer(server));
+    await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
+    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+    parts.add('postgres pool', () => pool.end());
+    const store = createEventStore(config, pool, log);
+    parts.add('event store', () => store.close());
+    const publisherLog = log.child({ component: 'event-publisher' });
+    const publisher = startEventPublisher({
+      pool,
+      store,
+      // The publisher's logger: kafkajs' lines carry component event-publisher.
+      kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-publisher`, log: publisherLog }),
+      topic: config.KAFKA_TOPIC,
+      source: config.EVENT_SOURCE,
+      partitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      log,
+    });
+    parts.add('event publisher', () => publisher.stop());
+    publisherMetrics(registry, publisher, publisherLog);
+    return { port };
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ url: `http://${config.HOST}:${port}/metrics` }, 'listening');
 
   const stop = async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await publisher.stop();
-    await store.close();
-    await pool.end();
+    await closeServer(server);
+    await parts.stopAll();
   };
   return { server, stop };
 }
 
 if (require.main === module) {
-  runMain('event-publisher', async () => {
+  runMain('event-publisher', async (context) => {
     const config = loadConfigOrExit();
-    const log = createLogger({ level: config.LOG_LEVEL, name: 'event-publisher' });
+    const log = createLogger({ level: config.LOG_LEVEL, name: 'event-publisher', format: config.LOG_FORMAT });
+    context.log = log;
     const { stop } = await start(config, log);
     stopOnSignals(log, stop);
   });

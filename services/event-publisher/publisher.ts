@@ -8,6 +8,7 @@ import type { Pool } from '../../shared/db/pool';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../shared/eventstore/port';
 import { formatPosition, isAfter, type Position } from '../../shared/eventstore/position';
 import { positionParams } from '../../shared/eventstore/postgres/rows';
+import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { occurredAtOf, toKafkaMessage } from './envelope';
 
@@ -17,6 +18,11 @@ export interface EventPublisherOptions {
   readonly store: EventStore;
   readonly kafka: Kafka;
   readonly topic: string;
+  /**
+   * The deployment's CloudEvents source (EVENT_SOURCE), sent as `ce_source` with every event;
+   * consumers skip other sources. Default `/scim-provisioning`, which only suits a topic of its own.
+   */
+  readonly source?: string;
   /** Partitions when the publisher creates the topic. Never change it later: keys would move partitions. */
   readonly partitions: number;
   /** Replicas per partition when the publisher creates the topic: 1 for the local broker, 3 in production. */
@@ -85,6 +91,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
   if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new Error(`partitions must be a positive integer, not ${options.partitions}`);
   const name = options.name ?? `kafka:${topic}`;
   const replicationFactor = options.replicationFactor ?? 1;
+  const source = options.source ?? EVENT_SOURCE_PREFIX;
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
   const batchWindowMs = Math.max(0, options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS);
   const maxRequestBytes = Math.max(1, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
@@ -107,20 +114,23 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
     const admin = kafka.admin();
     try {
       await admin.connect();
-      // Also after a reconnect: a topic deleted meanwhile comes back with its partitions, never auto-created with the broker's default.
+      // Asked first: kafkajs logs an error for a CreateTopics answered "already exists", which
+      // would be every start. Also after a reconnect: a topic deleted meanwhile comes back with
+      // its partitions, never auto-created with the broker's default.
+      if ((await admin.listTopics()).includes(topic)) {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const actual = topics[0]?.partitions.length;
+        if (actual !== options.partitions) {
+          log.warn({ partitions: actual, configured: options.partitions }, 'the topic exists with another partition count; keys map by the actual count');
+        }
+        return;
+      }
+      // Another instance may create it in between: kafkajs then answers false, or throws TOPIC_ALREADY_EXISTS.
       const created = await admin.createTopics({
         topics: [{ topic, numPartitions: options.partitions, replicationFactor }],
         waitForLeaders: true,
       });
-      if (created) {
-        log.info({ partitions: options.partitions, replicationFactor }, 'topic created');
-        return;
-      }
-      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const actual = topics[0]?.partitions.length;
-      if (actual !== options.partitions) {
-        log.warn({ partitions: actual, configured: options.partitions }, 'the topic exists with another partition count; keys map by the actual count');
-      }
+      if (created) log.info({ partitions: options.partitions, replicationFactor }, 'topic created');
     } catch (error) {
       if ((error as { type?: unknown }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
     } finally {
@@ -152,7 +162,10 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
   }
 
   async function send(target: Producer, events: readonly RecordedEvent[]): Promise<void> {
-    for (const messages of chunkByBytes(events.map(toKafkaMessage), maxRequestBytes)) {
+    for (const messages of chunkByBytes(
+      events.map((event) => toKafkaMessage(event, source)),
+      maxRequestBytes,
+    )) {
       await target.send({ topic, acks: -1, messages });
     }
   }
@@ -220,7 +233,7 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
         const target = producer ?? (await connectProducer());
         const from = await readCheckpoint(pool, name);
         setCommitted(from);
-        log.info({ from: from && formatPosition(from), recovering: failures > 0 }, 'publishing');
+        log.info({ from: from && formatPosition(from), source, recovering: failures > 0 }, 'publishing');
         const outcome = await publishFrom(target, from, () => {
           if (failures > 0) log.info({ checkpoint: committed && formatPosition(committed) }, 'publishing again after a failure');
           failures = 0;

@@ -12,7 +12,7 @@ import { startProjection } from '../../projections/runtime/runner';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger({ level: config.LOG_LEVEL, name: 'projector' });
+  const log = createLogger({ level: config.LOG_LEVEL, name: 'projector', format: config.LOG_FORMAT });
   await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const store = createEventStore(config, pool, log);

@@ -11,6 +11,7 @@ import type { Config } from '../../shared/config';
 import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
+import { createPool } from '../../shared/db/pool';
 import { createRateBudget } from '../../shared/rate-limit/rate-budget';
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
@@ -66,6 +67,8 @@ export interface ScimApi {
    * primary-email keys of users written before emails were unique (settled by the key reconciler).
    */
   initialise(): Promise<void>;
+  /** Closes what the API opened itself (the read pool); the caller's pool and store stay open. */
+  close(): Promise<void>;
 }
 
 const systemContext = (clock: Clock, what: string): CommandContext => {
@@ -131,7 +134,17 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
   const settings = createSettingsCommands({ deps, pool, cleanup, log: log.child({ component: 'settings' }) });
   late.settings = settings;
 
-  const queries = createScimQueries(pool);
+  // SCIM reads run on a pool of their own whose statements Postgres cancels past the timeout: a
+  // costly filter can neither hold the database nor take the connections writes need. Without JIT:
+  // compiling a filter's many small expressions costs more than running them.
+  const readPool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { statementTimeoutMs: config.SCIM_READ_STATEMENT_TIMEOUT_MS, jit: false });
+  const queries = createScimQueries(readPool, {
+    filterLimits: { maxLength: config.SCIM_FILTER_MAX_LENGTH, maxDepth: config.SCIM_FILTER_MAX_DEPTH, maxClauses: config.SCIM_FILTER_MAX_CLAUSES },
+    statementTimeoutMs: config.SCIM_READ_STATEMENT_TIMEOUT_MS,
+  });
+  // Every rate budget is shared by all instances through Postgres; while it cannot be reached, each counts alone.
+  const budgetLog = log.child({ component: 'rate-limit' });
+  const onStoreError = (err: unknown) => budgetLog.warn({ err }, 'rate budget store unavailable; counting in this process');
   const teamQueries = createTeamQueries(pool);
   const scim = scimRouter({
     userCommands: users,
@@ -145,11 +158,12 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },
     status: async () => (await settings.state()).status,
-    rateLimitPerSecond: config.SCIM_RATE_LIMIT_PER_SECOND,
+    rateLimits: {
+      requests: createRateBudget(pool, { name: 'scim-requests', points: config.SCIM_RATE_LIMIT_PER_SECOND, durationSeconds: 1, refuseSpentKeysInMemory: true, onStoreError }),
+      authFailures: createRateBudget(pool, { name: 'scim-auth-failures', points: config.SCIM_AUTH_FAILURES_PER_MINUTE, durationSeconds: 60, refuseSpentKeysInMemory: true, onStoreError }),
+    },
   });
   // api-docs/admin/scim-settings and team-scim-group-mapping: one budget per limit, shared by every instance.
-  const budgetLog = log.child({ component: 'admin-rate-limit' });
-  const onStoreError = (err: unknown) => budgetLog.warn({ err }, 'rate budget store unavailable; counting in this process');
   const settingsLimit = adminRateLimit(
     createRateBudget(pool, { name: 'admin-scim-settings', points: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND, durationSeconds: 1, onStoreError }),
     wholeEndpoint,
@@ -204,5 +218,5 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     await backfillScope({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-backfill' }) }, 'user.email', 'user.userName');
   }
 
-  return { app, initialise };
+  return { app, initialise, close: () => readPool.end() };
 }

@@ -1,6 +1,7 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Config } from '../../shared/config';
-import { loadConfigOrExit, runMain, stopOnSignals } from '../../shared/process/lifecycle';
+import { loadConfigOrExit, runMain, StartedParts, stopOnSignals } from '../../shared/process/lifecycle';
+import { closeServer, listen } from '../../shared/process/listen';
 import { redactConnectionString } from '../../shared/db/connection-string';
 import { migrate } from '../../shared/db/migrate';
 import { createPool } from '../../shared/db/pool';
@@ -20,108 +21,138 @@ import { loadTeamSyncConfig } from '../team-sync/config';
 import { start as startTeamSync } from '../team-sync/main';
 import { composeScimApi } from './compose';
 import { createHttpMetrics } from './http/metrics';
+import { answerStarting } from './http/starting';
 import { polledCheckpoints } from './read/checkpoint-stream';
 import { keysOfStream } from './write/keys-of-stream';
 
-/** Composition root of the SCIM API process: every dependency is built here and nowhere else. */
+/**
+ * Composition root of the SCIM API process: every dependency is built here and nowhere else.
+ *
+ * Start-up order: the HTTP port first (answering 503 + Retry-After until ready, http/starting.ts),
+ * then migrations, team-sync's port when it runs here, and only then what reads, publishes or
+ * consumes. A port that cannot be had fails the start at once (ListenError, "already in use")
+ * before anything joins a consumer group or takes a lock from a healthy instance; a later step
+ * that fails stops what was started (StartedParts) before the error ends the process.
+ */
 export async function start(config: Config, log: Logger): Promise<{ server: Server; stop: () => Promise<void> }> {
+  const startedAt = Date.now();
   log.info(
-    { eventStore: config.EVENT_STORE, database: redactConnectionString(config.DATABASE_URL), kafka: config.KAFKA_BROKERS },
+    {
+      eventStore: config.EVENT_STORE,
+      database: redactConnectionString(config.DATABASE_URL),
+      kafka: config.KAFKA_BROKERS,
+      topic: config.KAFKA_TOPIC,
+      eventSource: config.EVENT_SOURCE,
+    },
     'starting',
   );
-  await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
+  const parts = new StartedParts(log);
+  const server = createServer(answerStarting);
 
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const eventStore = createEventStore(config, pool, log);
-  // Readiness asks once and answers: a retrying client would keep reconnecting after the probe.
-  const readinessKafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-readiness`, retry: { retries: 0 } });
+  const running = await parts.run(async () => {
+    const port = await listen(server, { port: config.PORT, host: config.HOST, what: 'the SCIM API', portVariable: 'PORT' });
+    parts.add('http server', () => closeServer(server));
+    log.debug({ url: `http://${config.HOST}:${port}` }, 'port bound; answering 503 until started');
 
-  if (!config.ADMIN_BOOTSTRAP_TOKEN) log.warn('ADMIN_BOOTSTRAP_TOKEN is not set: only existing administrator tokens can use /api/v2/admin');
-  // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
-  // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
-  const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
-  // The read models' tables exist once the first catch-up is done; reads (and inline writes) need them.
-  await readModels?.caughtUp();
-  const changes = new StreamChangeFeed({ pool, store: eventStore, log: log.child({ component: 'stream-change-feed' }) });
-  // Every event reaches Kafka through this subscription processor, never from a request; with
-  // RUN_PUBLISHER=false it runs alone (`node dist/services/event-publisher/main.js`).
-  const metrics = createHttpMetrics();
-  const publisher = config.RUN_PUBLISHER
-    ? startEventPublisher({
-        pool,
-        store: eventStore,
-        kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-publisher`, log: log.child({ component: 'kafka' }) }),
-        topic: config.KAFKA_TOPIC,
-        partitions: config.KAFKA_TOPIC_PARTITIONS,
-        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-        log,
-      })
-    : undefined;
-  if (publisher) publisherMetrics(metrics.registry, publisher, log);
-  // The reference downstream consumer, beside the service for a one-command demo. It starts in
-  // the background: a Kafka problem must never keep SCIM from answering.
-  const teamSyncLog = log.child({ component: 'team-sync' });
-  const teamSync = config.RUN_TEAM_SYNC
-    ? startTeamSync(config, loadTeamSyncConfig(), teamSyncLog, { defaultMetrics: false }).catch((err: unknown) => {
-        teamSyncLog.error({ err }, 'team-sync did not start');
-        return undefined;
-      })
-    : undefined;
+    await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
+    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+    parts.add('postgres pool', () => pool.end());
+    const eventStore = createEventStore(config, pool, log);
+    parts.add('event store', () => eventStore.close());
+    // Readiness asks once and answers: a retrying client would keep reconnecting after the probe.
+    const readinessKafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-readiness`, retry: { retries: 0 } });
 
-  const { app, initialise } = composeScimApi({
-    metrics,
-    checkpoints: readModels
-      ? { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ }
-      : { scim: polledCheckpoints(pool, scimProjection.name), platform: polledCheckpoints(pool, platformProjection.name) },
-    changes,
-    config,
-    pool,
-    eventStore,
-    log,
-    clock: systemClock,
-    readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('select 1')) },
-      { name: 'eventStore', check: () => eventStore.ping() },
-      { name: 'kafka', check: () => pingKafka(readinessKafka, config.READY_TIMEOUT_MS) },
-    ],
+    // The reference downstream consumer, beside the service for a one-command demo. Its port is
+    // bound here (a taken one fails the start); its consumer starts in the background, since a
+    // Kafka problem must never keep SCIM from answering (team-sync/main.ts).
+    const teamSync = config.RUN_TEAM_SYNC ? await startTeamSync(config, loadTeamSyncConfig(), log, { defaultMetrics: false, inBackground: true }) : undefined;
+    if (teamSync) parts.add('team-sync', () => teamSync.stop());
+
+    if (!config.ADMIN_BOOTSTRAP_TOKEN) log.warn('ADMIN_BOOTSTRAP_TOKEN is not set: only existing administrator tokens can use /api/v2/admin');
+    // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
+    // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
+    const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
+    if (readModels) {
+      parts.add('read models', () => readModels.stop());
+      // The read models' tables exist once the first catch-up is done; reads (and inline writes) need them.
+      await readModels.caughtUp();
+    }
+    // What this process hears of appends anywhere: its stream states and token cache follow it.
+    const changes = new StreamChangeFeed({ pool, store: eventStore, log: log.child({ component: 'stream-change-feed' }) });
+    parts.add('stream change feed', () => changes.close());
+    // Every event reaches Kafka through this subscription processor, never from a request; with
+    // RUN_PUBLISHER=false it runs alone (`node dist/services/event-publisher/main.js`).
+    const metrics = createHttpMetrics();
+    const publisher = config.RUN_PUBLISHER
+      ? startEventPublisher({
+          pool,
+          store: eventStore,
+          // The publisher's logger (createKafka): kafkajs' lines carry component event-publisher.
+          kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-publisher`, log: log.child({ component: 'event-publisher' }) }),
+          topic: config.KAFKA_TOPIC,
+          source: config.EVENT_SOURCE,
+          partitions: config.KAFKA_TOPIC_PARTITIONS,
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          log,
+        })
+      : undefined;
+    if (publisher) {
+      parts.add('event publisher', () => publisher.stop());
+      publisherMetrics(metrics.registry, publisher, log.child({ component: 'event-publisher' }));
+    }
+
+    const scimApi = composeScimApi({
+      metrics,
+      checkpoints: readModels
+        ? { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ }
+        : { scim: polledCheckpoints(pool, scimProjection.name), platform: polledCheckpoints(pool, platformProjection.name) },
+      changes,
+      config,
+      pool,
+      eventStore,
+      log,
+      clock: systemClock,
+      readiness: [
+        { name: 'postgres', check: async () => void (await pool.query('select 1')) },
+        { name: 'eventStore', check: () => eventStore.ping() },
+        { name: 'kafka', check: () => pingKafka(readinessKafka, config.READY_TIMEOUT_MS) },
+      ],
+    });
+
+    // With EventStoreDB, unique keys are claimed before the append and settled after it: settle
+    // what a crash left. The Postgres store claims keys in the append's own transaction, so there
+    // only the start-up backfill's pending keys (compose.ts initialise) are left to settle.
+    const reconcilerLog = log.child({ component: 'key-reconciler' });
+    const reconciler = setInterval(() => {
+      reconcileUnsettledKeys({ pool, store: eventStore, keysOf: keysOfStream, log: reconcilerLog }, 60_000).catch((err: unknown) =>
+        reconcilerLog.error({ err }, 'unique key reconciliation failed'),
+      );
+    }, 30_000);
+    parts.add('key reconciler', async () => clearInterval(reconciler));
+    parts.add('scim api', () => scimApi.close());
+
+    await scimApi.initialise();
+    return { port, teamSync, app: scimApi.app };
   });
 
-  // With EventStoreDB, unique keys are claimed before the append and settled after it: settle
-  // what a crash left. The Postgres store claims keys in the append's own transaction, so there
-  // only the start-up backfill's pending keys (compose.ts initialise) are left to settle.
-  const reconciler = setInterval(() => {
-    reconcileUnsettledKeys({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-reconciler' }) }, 60_000).catch(
-      (err: unknown) => log.error({ err }, 'unique key reconciliation failed'),
-    );
-  }, 30_000);
-
-  await initialise();
-
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-    s.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  log.info({ url: `http://${config.HOST}:${port}` }, 'listening');
+  server.off('request', answerStarting);
+  server.on('request', running.app);
+  log.info({ url: `http://${config.HOST}:${running.port}`, startupMs: Date.now() - startedAt }, 'listening');
 
   const stop = async () => {
-    clearInterval(reconciler);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await readModels?.stop();
-    await changes.close();
-    await publisher?.stop();
-    await (await teamSync)?.stop();
-    await eventStore.close();
-    await pool.end();
+    // No new requests; then team-sync leaves its group first, so another member takes its partitions at once.
+    await closeServer(server);
+    await running.teamSync?.stop();
+    await parts.stopAll();
   };
   return { server, stop };
 }
 
 if (require.main === module) {
-  runMain('scim-api', async () => {
+  runMain('scim-api', async (context) => {
     const config = loadConfigOrExit();
-    const log = createLogger({ level: config.LOG_LEVEL, name: 'scim-api' });
+    const log = createLogger({ level: config.LOG_LEVEL, name: 'scim-api', format: config.LOG_FORMAT });
+    context.log = log;
     const { stop } = await start(config, log);
     stopOnSignals(log, stop);
   });

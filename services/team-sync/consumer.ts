@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchHandler, Kafka, KafkaMessage, RetryOptions } from 'kafkajs';
 import { inTransaction, type Pool, type PoolClient } from '../../shared/db/pool';
 import { InvalidEventError } from '../../shared/events/consumer-parser';
+import { EVENT_SOURCE_PREFIX, eventSourceOf } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { applyEvent, claimRevision } from './base-state';
 import { parseTeamSyncEnvelope } from './contracts';
@@ -12,14 +13,61 @@ export const DEFAULT_TEAM_SYNC_GROUP_ID = 'team-sync';
 export const DEFAULT_MAX_EVENTS_PER_TRANSACTION = 500;
 export const DEFAULT_TOPIC_WAIT_MS = 60_000;
 
+/**
+ * How long the group coordinator waits for a member's heartbeat before it gives the member's
+ * partitions to the others (kafkajs' default is 30 s). A member killed without leaving the group
+ * (kill -9, a crash, a lost machine) holds its partitions that long, and a restarted process,
+ * which joins as a new member, waits for it. Brokers accept 6 s to 30 min by default
+ * (group.min.session.timeout.ms / group.max.session.timeout.ms). Static membership
+ * (group.instance.id, KIP-345), which would let a restarted process take its old place at once,
+ * is not offered by kafkajs 2.2.4: its consumer sends no group instance id.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+
+/**
+ * The consumer group timings for a session timeout: heartbeats every second at most (kafkajs
+ * heartbeats between fetches and after each applied chunk, so a rebalance is noticed within about
+ * a second: kafkajs' default is 3 s), and a rebalance waits up to twice the session for the
+ * members to rejoin (a member in the middle of a chunk finishes it first).
+ */
+export function groupTimings(sessionTimeoutMs: number): { sessionTimeout: number; heartbeatInterval: number; rebalanceTimeout: number } {
+  return {
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.max(100, Math.min(1_000, Math.floor(sessionTimeoutMs / 3))),
+    rebalanceTimeout: Math.max(2 * sessionTimeoutMs, 20_000),
+  };
+}
+
+/**
+ * kafkajs' retries for team-sync's consumer: backoff from 300 ms, doubling, capped at 2 s (kafkajs'
+ * default cap is 30 s). When they run out kafkajs restarts the consumer after the last backoff,
+ * so after a broker outage the consumer is back within about 2 s of the broker (kafkajs' defaults
+ * had it wait 10-14 s). Use the same for the client (createKafka's retry): the consumer's
+ * reconnect goes through it.
+ */
+export const TEAM_SYNC_RETRY: RetryOptions = Object.freeze({ initialRetryTime: 300, maxRetryTime: 2_000, retries: 5 });
+
 export interface TeamSyncOptions {
   /** Holds team-sync's schema: the service's database or another one. */
   readonly pool: Pool;
   readonly kafka: Kafka;
   readonly topic: string;
+  /**
+   * The deployment whose events team-sync applies: the `ce_source` its publisher sends
+   * (EVENT_SOURCE). Messages of any other source (another deployment on the same topic) are
+   * skipped: their offsets move, nothing else happens. Default `/scim-provisioning`, the
+   * publisher's default.
+   */
+  readonly source?: string;
   readonly groupId?: string;
   readonly schema?: string;
   readonly log?: Logger;
+  /** See DEFAULT_SESSION_TIMEOUT_MS. */
+  readonly sessionTimeoutMs?: number;
+  /** kafkajs' retries for the consumer; TEAM_SYNC_RETRY by default. */
+  readonly retry?: RetryOptions;
+  /** Aborts a start still in progress (waiting for the topic, joining): it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
   /** Events applied (and offsets moved) per Postgres transaction. */
   readonly maxEventsPerTransaction?: number;
   /** How long a fetch waits on the broker for new messages. */
@@ -55,6 +103,8 @@ export interface TeamSyncStats {
   readonly skipped: number;
   /** Messages that are not valid events: recorded in invalid_messages, skipped. */
   readonly invalid: number;
+  /** Messages of another deployment (another `ce_source`, or none): skipped. */
+  readonly foreign: number;
   /** Seeks to the stored offset (on assignment, after a rebalance, or when it was moved back). */
   readonly seeks: number;
   readonly transactions: number;
@@ -71,7 +121,14 @@ export interface TeamSync {
 
 type ChunkOutcome =
   | { readonly kind: 'seek'; readonly offset: bigint }
-  | { readonly kind: 'applied'; readonly applied: AppliedEvent[]; readonly duplicates: number; readonly skipped: number; readonly invalid: number };
+  | {
+      readonly kind: 'applied';
+      readonly applied: AppliedEvent[];
+      readonly duplicates: number;
+      readonly skipped: number;
+      readonly invalid: number;
+      readonly foreign: number;
+    };
 
 /**
  * team-sync: a Kafka consumer group over the events topic that keeps its own copy of team
@@ -84,6 +141,11 @@ type ChunkOutcome =
  * there; so a fresh assignment (Kafka has no committed offset, and hands out the log start) seeks
  * at its first batch. Events are also idempotent by (streamId, revision), so a batch the publisher
  * sent twice changes nothing.
+ *
+ * Group membership: stop() leaves the group (kafkajs' disconnect sends LeaveGroup), so the other
+ * members take the partitions at once; a member that dies without leaving holds them for the
+ * session timeout (DEFAULT_SESSION_TIMEOUT_MS). A start that fails, or is aborted, disconnects
+ * what it connected: no consumer is left in the group.
  */
 export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync> {
   const { pool, kafka, topic } = options;
@@ -91,31 +153,40 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
   const groupId = options.groupId ?? DEFAULT_TEAM_SYNC_GROUP_ID;
   const maxPerTransaction = Math.max(1, options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION);
   const now = options.now ?? Date.now;
+  const followed = options.source ?? EVENT_SOURCE_PREFIX;
   const log = (options.log ?? createLogger({ level: 'silent' })).child({ component: 'team-sync', topic, groupId });
   const t = tablesIn(schema);
+  const { signal } = options;
 
   await setupTeamSyncSchema(pool, schema);
-  await waitForTopic(kafka, topic, options.topicWaitMs ?? DEFAULT_TOPIC_WAIT_MS);
+  await waitForTopic(kafka, topic, options.topicWaitMs ?? DEFAULT_TOPIC_WAIT_MS, signal);
 
-  const stats = { applied: 0, duplicates: 0, skipped: 0, invalid: 0, seeks: 0, transactions: 0 };
+  const stats = { applied: 0, duplicates: 0, skipped: 0, invalid: 0, foreign: 0, seeks: 0, transactions: 0 };
+  /** Other deployments' sources seen on the topic, each logged once (a bounded set). */
+  const foreignSources = new Set<string>();
   /** Per partition, the stored offset this consumer last sought to: a second gap there is real. */
   const soughtTo = new Map<number, bigint>();
 
   const consumer: Consumer = kafka.consumer({
     groupId,
+    ...groupTimings(options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS),
+    retry: options.retry ?? TEAM_SYNC_RETRY,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
     ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
   });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     soughtTo.clear();
-    log.info({ assignment: payload.memberAssignment, memberId: payload.memberId }, 'partitions assigned; each seeks to its stored offset at its first batch');
+    log.info(
+      { assignment: payload.memberAssignment, memberId: payload.memberId, joinMs: payload.duration },
+      'partitions assigned; each seeks to its stored offset at its first batch',
+    );
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) {
       log.warn({ err: payload.error }, 'consumer failed; kafkajs restarts it, and it resumes from the stored offsets');
     } else {
-      log.fatal({ err: payload.error }, 'consumer failed for good');
+      log.error({ err: payload.error }, 'consumer failed for good');
       options.onFatal?.(payload.error);
     }
   });
@@ -135,8 +206,16 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     let duplicates = 0;
     let skipped = 0;
     let invalid = 0;
+    let foreign = 0;
     let lastOccurredAt: string | null = null;
     for (const message of messages.slice(plan.from)) {
+      // Before anything else: another deployment's streams (its scim-settings, its users) are not ours.
+      const source = eventSourceOf(message.headers);
+      if (source !== followed) {
+        foreign++;
+        noteForeign(source ?? '(none)');
+        continue;
+      }
       const parsed = parseMessage(message);
       if (parsed instanceof InvalidEventError) {
         invalid++;
@@ -173,49 +252,86 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
          SET next_offset = EXCLUDED.next_offset, last_occurred_at = COALESCE(EXCLUDED.last_occurred_at, o.last_occurred_at), updated_at = now()`,
       [topic, partition, next.toString(), lastOccurredAt],
     );
-    return { kind: 'applied', applied, duplicates, skipped, invalid };
+    return { kind: 'applied', applied, duplicates, skipped, invalid, foreign };
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      const { partition } = batch;
-      for (let i = 0; i < batch.messages.length; i += maxPerTransaction) {
-        if (!isRunning() || isStale()) return;
-        const chunk = batch.messages.slice(i, i + maxPerTransaction);
-        const outcome = await inTransaction(pool, (client) => applyChunk(client, partition, chunk));
-        if (outcome.kind === 'seek') {
-          stats.seeks++;
-          soughtTo.set(partition, outcome.offset);
-          log.info({ partition, offset: outcome.offset.toString(), fetched: chunk[0]?.offset }, 'seeking to the stored offset');
-          consumer.seek({ topic, partition, offset: outcome.offset.toString() });
-          return;
-        }
-        soughtTo.delete(partition);
-        stats.transactions++;
-        stats.applied += outcome.applied.length;
-        stats.duplicates += outcome.duplicates;
-        stats.skipped += outcome.skipped;
-        stats.invalid += outcome.invalid;
-        if (outcome.applied.length > 0) options.onApplied?.(outcome.applied, now());
-        // Only where the next fetch starts: the offset that counts is the one just committed in Postgres.
-        resolveOffset(chunk[chunk.length - 1]!.offset);
-        await heartbeat();
-      }
-    },
-  });
-  log.info({ schema }, 'consuming');
+  function noteForeign(source: string): void {
+    if (foreignSources.has(source) || foreignSources.size >= 100) return;
+    foreignSources.add(source);
+    log.info({ source, following: followed }, 'skipping the events of another deployment on this topic (another ce_source)');
+  }
 
-  const admin: Admin = kafka.admin();
-  let adminConnected: Promise<void> | undefined;
+  const applyBatch: EachBatchHandler = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    const { partition } = batch;
+    for (let i = 0; i < batch.messages.length; i += maxPerTransaction) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(i, i + maxPerTransaction);
+      const outcome = await inTransaction(pool, (client) => applyChunk(client, partition, chunk));
+      if (outcome.kind === 'seek') {
+        stats.seeks++;
+        soughtTo.set(partition, outcome.offset);
+        log.info({ partition, offset: outcome.offset.toString(), fetched: chunk[0]?.offset }, 'seeking to the stored offset');
+        consumer.seek({ topic, partition, offset: outcome.offset.toString() });
+        return;
+      }
+      soughtTo.delete(partition);
+      stats.transactions++;
+      stats.applied += outcome.applied.length;
+      stats.duplicates += outcome.duplicates;
+      stats.skipped += outcome.skipped;
+      stats.invalid += outcome.invalid;
+      stats.foreign += outcome.foreign;
+      if (outcome.applied.length > 0) options.onApplied?.(outcome.applied, now());
+      // Only where the next fetch starts: the offset that counts is the one just committed in Postgres.
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await heartbeat();
+    }
+  };
+
+  try {
+    signal?.throwIfAborted();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: applyBatch });
+    signal?.throwIfAborted();
+  } catch (error) {
+    // Leave nothing behind: a consumer that joined would keep partitions from the healthy members.
+    await consumer.disconnect().catch(() => undefined);
+    throw error;
+  }
+  log.info({ schema, source: followed }, 'consuming');
+
+  const lagReader = createLagReader({ kafka, pool, schema, topic, now });
 
   return {
     topic,
     schema,
     groupId,
+    lag: () => lagReader.lag(),
+    stats: () => ({ ...stats }),
+    async stop() {
+      // Waits for the batch in flight; its transaction either committed with its offsets or did not happen.
+      await consumer.disconnect();
+      await lagReader.close();
+      log.info(stats, 'stopped');
+    },
+  };
+}
+
+export interface LagReader {
+  lag(): Promise<TeamSyncLag>;
+  close(): Promise<void>;
+}
+
+/**
+ * team-sync's lag from the topic's high watermarks (an admin client, connected at the first call)
+ * and its stored offsets; it needs no running consumer, so /metrics answers while one starts.
+ */
+export function createLagReader({ kafka, pool, schema, topic, now = Date.now }: { kafka: Kafka; pool: Pool; schema: string; topic: string; now?: () => number }): LagReader {
+  const t = tablesIn(schema);
+  const admin: Admin = kafka.admin();
+  let adminConnected: Promise<void> | undefined;
+  return {
     async lag() {
       try {
         adminConnected ??= admin.connect();
@@ -237,13 +353,9 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
         now(),
       );
     },
-    stats: () => ({ ...stats }),
-    async stop() {
-      // Waits for the batch in flight; its transaction either committed with its offsets or did not happen.
-      await consumer.disconnect();
+    async close() {
       if (adminConnected) await admin.disconnect().catch(() => undefined);
       adminConnected = undefined;
-      log.info(stats, 'stopped');
     },
   };
 }
@@ -266,15 +378,16 @@ async function recordInvalid(client: PoolClient, t: TableIn, topic: string, part
 }
 
 /** The publisher creates the topic; a consumer that subscribes first would fail. */
-async function waitForTopic(kafka: Kafka, topic: string, timeoutMs: number): Promise<void> {
+async function waitForTopic(kafka: Kafka, topic: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const admin = kafka.admin();
   const deadline = Date.now() + timeoutMs;
   await admin.connect();
   try {
     for (;;) {
+      signal?.throwIfAborted();
       if ((await admin.listTopics()).includes(topic)) return;
       if (Date.now() > deadline) throw new Error(`topic ${topic} does not exist (waited ${timeoutMs} ms)`);
-      await delay(250);
+      await delay(250, undefined, signal ? { signal } : {});
     }
   } finally {
     await admin.disconnect().catch(() => undefined);

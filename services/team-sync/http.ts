@@ -26,7 +26,7 @@ export function teamSyncHttp({
 }): Express {
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
-  teamSyncMetrics(registry, teamSync, log?.child({ component: 'metrics' }));
+  teamSyncMetrics(registry, teamSync, log);
 
   const app = express();
   app.disable('x-powered-by');

@@ -48,6 +48,7 @@ export function teamSyncMetrics(registry: Registry, teamSync: Pick<TeamSync, 'la
     ['duplicates', 'team_sync_events_duplicate_total', 'Redelivered events skipped by (streamId, revision)'],
     ['skipped', 'team_sync_events_skipped_total', 'Events of unknown types or newer versions, skipped'],
     ['invalid', 'team_sync_messages_invalid_total', 'Messages that are not valid events, recorded and skipped'],
+    ['foreign', 'team_sync_events_foreign_total', 'Events of another deployment on the topic (another ce_source), skipped'],
     ['seeks', 'team_sync_seeks_total', 'Seeks to the stored offset'],
   ];
   for (const [stat, name, help] of counters) {

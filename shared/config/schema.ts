@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultEventSource } from '../events/source';
 
 const commaList = z
   .string()
@@ -23,6 +24,8 @@ export const configSchema = z
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json` lines (the default) or `pretty` text for a terminal (pino-pretty; `make run` on a terminal sets it). */
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/scim'),
     DATABASE_POOL_SIZE: positiveInt.default(10),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
@@ -34,6 +37,18 @@ export const configSchema = z
     KAFKA_BROKERS: z.preprocess(emptyAsUndefined, commaList.default(['127.0.0.1:9092'])),
     KAFKA_CLIENT_ID: z.string().min(1).default('scim-provisioning'),
     KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name').default('scim.events.v1'),
+    /**
+     * The CloudEvents source (`ce_source`) of every published event, naming this deployment;
+     * consumers (team-sync) skip events of other sources. Unset: `/scim-provisioning/<database of DATABASE_URL>`.
+     */
+    EVENT_SOURCE: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .max(200)
+        .regex(/^[!-~]+$/, 'expected a URI-reference without spaces, e.g. /scim-provisioning/production')
+        .optional(),
+    ),
     KAFKA_TOPIC_PARTITIONS: positiveInt.default(6),
     /** Replicas per partition when the service creates the topic: 1 for a single broker, 3 in production. */
     KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
@@ -51,7 +66,16 @@ export const configSchema = z
     ADMIN_BOOTSTRAP_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     /** The server secret tokens are HMAC-SHA512'd under; changing it invalidates every token. */
     TOKEN_HMAC_SECRET: z.string({ error: 'required: the server secret tokens are stored under (32+ characters)' }).min(32, 'must be at least 32 characters'),
+    /** SCIM Users and Groups requests per second for the whole service: all tokens, all instances (kept in Postgres). */
     SCIM_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    /** Failed SCIM authentications per client address and minute; past it 429 before the token is looked up. */
+    SCIM_AUTH_FAILURES_PER_MINUTE: positiveInt.default(30),
+    /** Bounds on a list filter (RFC 7644 §3.4.2.2); past them 400 invalidFilter. */
+    SCIM_FILTER_MAX_LENGTH: positiveInt.default(4096),
+    SCIM_FILTER_MAX_DEPTH: positiveInt.default(10),
+    SCIM_FILTER_MAX_CLAUSES: positiveInt.default(20),
+    /** Postgres cancels a SCIM read that runs longer; the request gets 503 with Retry-After. */
+    SCIM_READ_STATEMENT_TIMEOUT_MS: positiveInt.default(5000),
     /** api-docs/admin/scim-settings: 20 calls per second to /api/v2/admin/scim-settings, for the whole instance. */
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
     /** api-docs/admin/team-scim-group-mapping: 10 link, unlink, pause or resume requests per minute per administrator. */
@@ -76,6 +100,15 @@ export const configSchema = z
         path: ['EVENTSTOREDB_URL'],
         message: 'required when EVENT_STORE=eventstoredb',
       });
+    }
+  })
+  .transform((c, ctx) => {
+    if (c.EVENT_SOURCE) return { ...c, EVENT_SOURCE: c.EVENT_SOURCE };
+    try {
+      return { ...c, EVENT_SOURCE: defaultEventSource(c.DATABASE_URL) };
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'names no database (postgres://host:port/<database>)' });
+      return z.NEVER;
     }
   });
 

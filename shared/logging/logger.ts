@@ -1,4 +1,4 @@
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -21,11 +21,57 @@ export const REDACTED_PATHS = [
   'config.DATABASE_URL',
 ];
 
-export function createLogger(options: { level?: string; name?: string } & LoggerOptions = {}): Logger {
-  return pino({
-    level: options.level ?? 'info',
-    name: options.name ?? 'scim',
+/** `json`: one JSON object per line (the default, for log shippers); `pretty`: text for a terminal (pino-pretty). */
+export type LogFormat = 'json' | 'pretty';
+
+export interface CreateLoggerOptions extends LoggerOptions {
+  readonly level?: string;
+  readonly name?: string;
+  /** `pretty` needs the pino-pretty package (a devDependency: present where `make run` runs, not in the image). */
+  readonly format?: LogFormat;
+}
+
+/**
+ * pino writes a child's bindings after its parent's, as text, so a key bound twice (a component
+ * handed a logger that already names it, a sub-part naming itself) appears twice in every line:
+ * `"component":"projection",…,"component":"projection"`, which JSON readers disagree on. This
+ * rewrites a new child's bindings with each key once, the innermost value winning, as
+ * `logger.bindings()` already reports them. Uses pino's public `onChild` hook and `symbols`.
+ */
+function bindEachKeyOnce(child: Logger): void {
+  const holder = child as unknown as Record<symbol, unknown>;
+  const chindings = holder[pino.symbols.chindingsSym];
+  if (typeof chindings !== 'string' || chindings.length === 0) return;
+  // pino keeps them as `,"key":value,...`: JSON members once the leading comma goes.
+  const members = JSON.parse(`{${chindings.slice(1)}}`) as Record<string, unknown>;
+  holder[pino.symbols.chindingsSym] = `,${JSON.stringify(members).slice(1, -1)}`;
+}
+
+/**
+ * The process logger: pino at `level` (default info), named `name`, secrets redacted
+ * (REDACTED_PATHS), every key bound once per line (see bindEachKeyOnce), JSON lines on stdout
+ * (or `destination`) or, with `format: 'pretty'`, text through pino-pretty on stdout.
+ */
+export function createLogger(options: CreateLoggerOptions = {}, destination?: DestinationStream): Logger {
+  const { format = 'json', level = 'info', name = 'scim', ...rest } = options;
+  const pinoOptions: LoggerOptions = {
+    level,
+    name,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...options,
-  });
+    onChild: bindEachKeyOnce,
+    ...rest,
+  };
+  if (format === 'pretty') {
+    // A worker thread formats the lines; pino flushes it when the process exits.
+    const pretty = {
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      // One line per entry, led by the component: `12:00:01.234 INFO (scim-api): team-sync: consuming {...}`.
+      singleLine: true,
+      messageFormat: '{if component}{component}: {end}{msg}',
+      ignore: 'pid,hostname,component',
+    };
+    return pino(pinoOptions, pino.transport({ target: 'pino-pretty', options: pretty }));
+  }
+  return destination ? pino(pinoOptions, destination) : pino(pinoOptions);
 }

@@ -14,6 +14,43 @@ export function loadConfigOrExit(): Config {
   }
 }
 
+/**
+ * What a start-up has started so far, to stop in reverse order when a later step fails: a
+ * component that fails to start stops what it started (no consumer left in a group, no server
+ * left listening, no pool left open) before the error goes on.
+ */
+export class StartedParts {
+  private readonly parts: { readonly name: string; readonly stop: () => Promise<unknown> }[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  /** Records a part that is running now; `stop` undoes it. */
+  add(name: string, stop: () => Promise<unknown>): void {
+    this.parts.push({ name, stop });
+  }
+
+  /** Stops every recorded part, the last started first; a part that fails to stop is logged, the others still stop. */
+  async stopAll(): Promise<void> {
+    for (const part of this.parts.splice(0).reverse()) {
+      try {
+        await part.stop();
+      } catch (err) {
+        this.log.error({ err, part: part.name }, 'could not stop a part after a failed start');
+      }
+    }
+  }
+
+  /** Runs `steps`; when they throw, stops what was started and rethrows. */
+  async run<T>(steps: (parts: this) => Promise<T>): Promise<T> {
+    try {
+      return await steps(this);
+    } catch (error) {
+      await this.stopAll();
+      throw error;
+    }
+  }
+}
+
 /** SIGTERM/SIGINT stop the process once, gracefully; a failing stop exits 1. */
 export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
@@ -22,7 +59,10 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
     stopping = true;
     log.info({ signal }, 'stopping');
     stop().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -33,10 +73,23 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** Runs a process's main: a failure to start is logged and ends the process (exit 1). */
-export function runMain(name: string, main: () => Promise<void>): void {
-  main().catch((err: unknown) => {
-    createLogger({ name }).fatal({ err }, 'failed to start');
+/** What runMain hands a process's main: it sets `log` once it made its logger. */
+export interface MainContext {
+  log?: Logger;
+}
+
+/**
+ * Runs a process's main: a failure to start is logged as `failed to start: <the error's message>`
+ * (fatal, with the error), on the process's own logger once main set it (else a new one in
+ * LOG_FORMAT), and ends the process with exit 1. The start-up has already stopped what it
+ * started (StartedParts).
+ */
+export function runMain(name: string, main: (context: MainContext) => Promise<void>): void {
+  const context: MainContext = {};
+  main(context).catch((err: unknown) => {
+    const log = context.log ?? createLogger({ name, format: process.env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json' });
+    const message = err instanceof Error ? err.message : String(err);
+    log.fatal({ err }, `failed to start: ${message}`);
     process.exit(1);
   });
 }

@@ -21,6 +21,12 @@ export interface RateBudget {
    * the same limit stands in, so an outage neither lifts the limit nor turns every request away.
    */
   consume(key: string): Promise<RateDecision>;
+  /**
+   * A refusal of `key` this instance already knows of, decided without asking Postgres: with
+   * `refuseSpentKeysInMemory`, a key that spent its points is refused from memory until its window
+   * ends. `{ allowed: true }` means only that no refusal is known here, not that points are left.
+   */
+  knownRefusal(key: string): RateDecision;
 }
 
 export interface RateBudgetOptions {
@@ -30,7 +36,16 @@ export interface RateBudgetOptions {
   readonly durationSeconds: number;
   /** Told when the Postgres store failed and the in-process counter answered instead. */
   readonly onStoreError?: (error: unknown) => void;
+  /**
+   * Once a key has spent its points, refuse it from memory for the rest of its window
+   * (rate-limiter-flexible's `inMemoryBlockOnConsumed`), so refused requests cost the database
+   * nothing. Another instance learns of the spent budget at its next `consume` of the key.
+   */
+  readonly refuseSpentKeysInMemory?: boolean;
 }
+
+/** How many spent keys an instance remembers at once (refuseSpentKeysInMemory); past it, expired ones are dropped first. */
+const MAX_REMEMBERED_KEYS = 100_000;
 
 /**
  * A fixed-window budget kept in Postgres by rate-limiter-flexible (`RateLimiterPostgres`): one
@@ -38,7 +53,7 @@ export interface RateBudgetOptions {
  * migrations, so the limiter never creates it at run time.
  * @throws Error when `name` is not `[a-z0-9-]+` or `points`/`durationSeconds` are not positive.
  */
-export function createRateBudget(pool: Pool, { name, points, durationSeconds, onStoreError }: RateBudgetOptions): RateBudget {
+export function createRateBudget(pool: Pool, { name, points, durationSeconds, onStoreError, refuseSpentKeysInMemory = false }: RateBudgetOptions): RateBudget {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`rate budget name ${JSON.stringify(name)} is not [a-z0-9-]+`);
   if (!(points > 0) || !(durationSeconds > 0)) throw new Error(`rate budget ${name}: points and durationSeconds must be positive`);
   const limiter = new RateLimiterPostgres({
@@ -49,16 +64,28 @@ export function createRateBudget(pool: Pool, { name, points, durationSeconds, on
     keyPrefix: name,
     points,
     duration: durationSeconds,
+    ...(refuseSpentKeysInMemory ? { inMemoryBlockOnConsumed: points } : {}),
   });
   // rate-limiter-flexible's own insuranceLimiter would hide the store's failure; this one is told.
   const fallback = new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds });
+  const refusal = (msBeforeNext: number): RateDecision => ({ allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)) });
+  // Keys this instance saw spend their points, and when their window ends (ms since the epoch).
+  const spentUntil = new Map<string, number>();
+  const noteSpent = (key: string, msBeforeNext: number) => {
+    if (!refuseSpentKeysInMemory) return;
+    const now = Date.now();
+    if (spentUntil.size >= MAX_REMEMBERED_KEYS) for (const [k, until] of spentUntil) if (until <= now) spentUntil.delete(k);
+    if (spentUntil.size < MAX_REMEMBERED_KEYS) spentUntil.set(key, now + msBeforeNext);
+  };
   const decide = async (from: RateLimiterPostgres | RateLimiterMemory, key: string): Promise<RateDecision> => {
     try {
-      await from.consume(key);
+      const res = await from.consume(key);
+      if (res.remainingPoints <= 0) noteSpent(key, res.msBeforeNext);
       return { allowed: true };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+        noteSpent(key, rejection.msBeforeNext);
+        return refusal(rejection.msBeforeNext);
       }
       throw rejection;
     }
@@ -73,6 +100,14 @@ export function createRateBudget(pool: Pool, { name, points, durationSeconds, on
         onStoreError?.(error);
         return decide(fallback, key);
       }
+    },
+    knownRefusal(key) {
+      const until = spentUntil.get(key);
+      if (until === undefined) return { allowed: true };
+      const ms = until - Date.now();
+      if (ms > 0) return refusal(ms);
+      spentUntil.delete(key);
+      return { allowed: true };
     },
   };
 }

@@ -13,12 +13,21 @@ export type ScimType =
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
+/** What an error response says beside its body. */
+export interface ScimErrorHeaders {
+  /** `Retry-After` of a 429 or 503, in whole seconds (RFC 9110 §10.2.3); 1 when not given. */
+  readonly retryAfterSeconds?: number;
+  /** `Allow` of a 405: the methods the path answers (RFC 9110 §15.5.6). */
+  readonly allow?: readonly string[];
+}
+
 /** A broken rule: carries the HTTP status and scimType the error middleware renders. */
 export class ScimError extends Error {
   constructor(
     readonly status: number,
     readonly scimType: ScimType | undefined,
     readonly detail: string,
+    readonly headers: ScimErrorHeaders = {},
   ) {
     super(detail);
     this.name = 'ScimError';
@@ -26,7 +35,7 @@ export class ScimError extends Error {
 
   /** A copy whose detail names the PatchOp operation it came from. */
   inOperation(index: number): ScimError {
-    return new ScimError(this.status, this.scimType, `Operations[${index}]: ${this.detail}`);
+    return new ScimError(this.status, this.scimType, `Operations[${index}]: ${this.detail}`, this.headers);
   }
 }
 
@@ -43,12 +52,14 @@ export const scimErrors = {
   notFound: (detail: string) => new ScimError(404, undefined, detail),
   unauthorized: (detail: string) => new ScimError(401, undefined, detail),
   forbidden: (detail: string) => new ScimError(403, undefined, detail),
+  /** `allow`: the methods the path answers, for the `Allow` header. */
+  methodNotAllowed: (detail: string, allow: readonly string[]) => new ScimError(405, undefined, detail, { allow }),
   preconditionFailed: (detail: string) => new ScimError(412, undefined, detail),
   payloadTooLarge: (detail: string) => new ScimError(413, undefined, detail),
   unsupportedMediaType: (detail: string) => new ScimError(415, undefined, detail),
-  tooManyRequests: (detail: string) => new ScimError(429, undefined, detail),
+  tooManyRequests: (detail: string, retryAfterSeconds = 1) => new ScimError(429, undefined, detail, { retryAfterSeconds }),
   conflict: (detail: string) => new ScimError(409, undefined, detail),
-  unavailable: (detail: string) => new ScimError(503, undefined, detail),
+  unavailable: (detail: string, retryAfterSeconds = 1) => new ScimError(503, undefined, detail, { retryAfterSeconds }),
 };
 
 export interface ScimErrorBody {

@@ -21,12 +21,12 @@ export interface PatchPath {
  * @throws ScimError 400 `invalidPath` naming what is wrong and its offset.
  */
 export function parsePatchPath(text: string, limits: Partial<FilterLimits> = {}): PatchPath {
-  const { maxLength, maxDepth } = { ...DEFAULT_FILTER_LIMITS, ...limits };
+  const { maxLength, maxDepth, maxClauses } = { ...DEFAULT_FILTER_LIMITS, ...limits };
   const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
   const fail: Fail = (detail) => scimErrors.invalidPath(`invalid path '${shown}': ${detail}`);
   if (text.length > maxLength) throw fail(`longer than ${maxLength} characters`);
 
-  const parser = new FilterParser(text, { fail, subject: 'path', maxDepth });
+  const parser = new FilterParser(text, { fail, subject: 'path', maxDepth, maxClauses });
   if (parser.lexer.peek().kind === 'end') throw fail('path is empty');
   const token = parser.expect('word', 'an attribute path');
   const path = parser.attrPath(token);

@@ -53,8 +53,10 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     ADMIN_BOOTSTRAP_TOKEN: ADMIN_TOKEN,
     TOKEN_HMAC_SECRET,
     SCIM_BASE_URL: 'https://scim.test/scim/v2',
-    // The platform's 10 per second would throttle the suites; the limit has its own test.
+    // The platform's 10 per second would throttle the suites, and their 401 checks would spend the
+    // failed-authentication budget of 127.0.0.1; both limits have their own tests.
     SCIM_RATE_LIMIT_PER_SECOND: '1000000',
+    SCIM_AUTH_FAILURES_PER_MINUTE: '1000000',
     // Likewise the admin API's limits (their own tests lower them).
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
@@ -63,7 +65,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
   const readModels = startReadModels({ pool: db.pool, store, log });
   await readModels.caughtUp();
   const changes = new StreamChangeFeed({ pool: db.pool, store });
-  const { app, initialise } = composeScimApi({
+  const { app, initialise, close: closeApi } = composeScimApi({
     config,
     checkpoints: { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ },
     changes,
@@ -99,6 +101,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
       }
     },
     async close() {
+      await closeApi();
       await readModels.stop();
       await changes.close();
       await store.close();

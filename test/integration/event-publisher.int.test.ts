@@ -78,6 +78,7 @@ if ('skip' in target) {
         }),
         topic,
         partitions: 3,
+        source: SOURCE,
         log,
         ...options,
       });
@@ -329,6 +330,9 @@ async function publishedEverything(api: ScimApiUnderTest, publisher: EventPublis
   await firstValueFrom(publisher.checkpoint$.pipe(filter((p) => p !== null && !isAfter(head, p)), timeout({ first: ms })));
 }
 
+/** The deployment the publishers under test name as the events' source. */
+const SOURCE = '/scim-provisioning/event-publisher-test';
+
 /** The outage test's own broker: another port and data folder, the same jars. */
 const outage = ownBroker(19192);
 const OUTAGE_BROKER = outage.address;
@@ -344,7 +348,8 @@ function expectedHeaders(event: RecordedEvent): Record<string, string> {
   return {
     ce_specversion: '1.0',
     ce_id: event.id,
-    ce_source: `/scim-provisioning/${event.streamId}`,
+    ce_source: SOURCE,
+    ce_subject: event.streamId,
     ce_type: event.type,
     ce_time: String(event.metadata.occurredAt),
     'content-type': 'application/json',

@@ -57,6 +57,45 @@ describe('a rate budget kept in Postgres', () => {
     }
   });
 
+  describe('with refuseSpentKeysInMemory', () => {
+    it('refuses a spent key from memory for the rest of its window, without asking Postgres', async () => {
+      const ownPool = createPool(db.url, 1);
+      const storeErrors: unknown[] = [];
+      const budget = createRateBudget(ownPool, { name: 'in-memory', points: 2, durationSeconds: 60, refuseSpentKeysInMemory: true, onStoreError: (e) => storeErrors.push(e) });
+      expect(budget.knownRefusal('k')).toEqual({ allowed: true });
+      expect((await budget.consume('k')).allowed).toBe(true);
+      expect(budget.knownRefusal('k')).toEqual({ allowed: true });
+      expect((await budget.consume('k')).allowed).toBe(true);
+      const known = budget.knownRefusal('k');
+      expect(known.allowed === false && known.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+
+      // With the store gone, an answer from Postgres would fail over to a fresh in-process counter and allow.
+      await ownPool.end();
+      const refused = await budget.consume('k');
+      expect(refused.allowed).toBe(false);
+      expect(storeErrors).toEqual([]);
+      expect(budget.knownRefusal('other')).toEqual({ allowed: true });
+    });
+
+    it('lets another instance learn of the spent key at its next consume', async () => {
+      const first = createRateBudget(db.pool, { name: 'learned', points: 1, durationSeconds: 60, refuseSpentKeysInMemory: true });
+      const second = createRateBudget(otherInstance, { name: 'learned', points: 1, durationSeconds: 60, refuseSpentKeysInMemory: true });
+      expect((await first.consume('k')).allowed).toBe(true);
+      expect(second.knownRefusal('k')).toEqual({ allowed: true });
+      expect((await second.consume('k')).allowed).toBe(false);
+      expect(second.knownRefusal('k').allowed).toBe(false);
+    });
+
+    it('forgets the refusal when the window ends', async () => {
+      const budget = createRateBudget(db.pool, { name: 'forgets', points: 1, durationSeconds: 1, refuseSpentKeysInMemory: true });
+      expect((await budget.consume('k')).allowed).toBe(true);
+      expect(budget.knownRefusal('k')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(budget.knownRefusal('k')).toEqual({ allowed: true });
+      expect((await budget.consume('k')).allowed).toBe(true);
+    });
+  });
+
   it('refuses a name that could collide with another budget', () => {
     expect(() => createRateBudget(db.pool, { name: 'a:b', points: 1, durationSeconds: 1 })).toThrow('is not [a-z0-9-]+');
     expect(() => createRateBudget(db.pool, { name: 'zero', points: 0, durationSeconds: 1 })).toThrow('must be positive');

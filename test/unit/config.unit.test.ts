@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../shared/config';
+import { DEFAULT_FILTER_LIMITS } from '../../shared/scim/filter';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
@@ -11,6 +12,16 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/scim',
     });
+  });
+
+  it('defaults the SCIM limits to the documented values, the filter bounds to the parser\'s own defaults', () => {
+    const config = loadConfig({ TOKEN_HMAC_SECRET: SECRET });
+    expect(config).toMatchObject({
+      SCIM_RATE_LIMIT_PER_SECOND: 10,
+      SCIM_AUTH_FAILURES_PER_MINUTE: 30,
+      SCIM_READ_STATEMENT_TIMEOUT_MS: 5000,
+    });
+    expect({ maxLength: config.SCIM_FILTER_MAX_LENGTH, maxDepth: config.SCIM_FILTER_MAX_DEPTH, maxClauses: config.SCIM_FILTER_MAX_CLAUSES }).toEqual(DEFAULT_FILTER_LIMITS);
   });
 
   it('splits KAFKA_BROKERS on commas', () => {
@@ -27,6 +38,12 @@ describe('loadConfig', () => {
     ['KAFKA_TOPIC', { KAFKA_TOPIC: 'has space' }],
     ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb' }],
     ['EVENTSTOREDB_URL', { EVENT_STORE: 'eventstoredb', EVENTSTOREDB_URL: 'http://x:2113' }],
+    ['SCIM_FILTER_MAX_CLAUSES', { SCIM_FILTER_MAX_CLAUSES: '0' }],
+    ['SCIM_READ_STATEMENT_TIMEOUT_MS', { SCIM_READ_STATEMENT_TIMEOUT_MS: 'soon' }],
+    ['SCIM_AUTH_FAILURES_PER_MINUTE', { SCIM_AUTH_FAILURES_PER_MINUTE: '-1' }],
+    ['EVENT_SOURCE', { EVENT_SOURCE: 'has space' }],
+    ['LOG_FORMAT', { LOG_FORMAT: 'xml' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://127.0.0.1:5432' }],
   ])('rejects a bad %s and names it', (variable, env) => {
     let thrown: unknown;
     try {
@@ -41,6 +58,17 @@ describe('loadConfig', () => {
 
   it('requires TOKEN_HMAC_SECRET and names it', () => {
     expect(() => loadConfig({})).toThrow(/TOKEN_HMAC_SECRET: required/);
+  });
+
+  it("names the deployment's event source after its database, unless EVENT_SOURCE says", () => {
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET }).EVENT_SOURCE).toBe('/scim-provisioning/scim');
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, DATABASE_URL: 'postgres://u@db:5432/checkout_two' }).EVENT_SOURCE).toBe('/scim-provisioning/checkout_two');
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, EVENT_SOURCE: 'urn:example:production' }).EVENT_SOURCE).toBe('urn:example:production');
+  });
+
+  it('logs JSON lines unless LOG_FORMAT=pretty', () => {
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET }).LOG_FORMAT).toBe('json');
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
   });
 
   it('accepts EventStoreDB with its connection string', () => {

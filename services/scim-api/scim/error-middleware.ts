@@ -2,29 +2,48 @@ import type { NextFunction, Request, Response } from 'express';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
 import { sendScimError } from './responses';
 
-interface BodyParserError {
-  readonly type?: string;
-  readonly status?: number;
+/**
+ * The shape of the errors Express's own layers raise (http-errors): body-parser for bodies, the
+ * router for path parameters. `status` is the HTTP status the client caused; `type` names
+ * body-parser's known failures.
+ */
+interface HttpLayerError {
+  readonly status?: unknown;
+  readonly type?: unknown;
+  readonly limit?: unknown;
 }
 
-/** Bad input of any kind becomes a SCIM error body (RFC 7644 §3.12); only our own faults are 500s. */
+/**
+ * Bad input of any kind becomes a SCIM error (RFC 7644 §3.12); only our own faults are 500s.
+ * Beside our ScimErrors: every error Express's layers mark with a 4xx status is the request's
+ * fault, whatever its kind (a body that does not parse or decode, a path segment whose
+ * %-escape is malformed), so it keeps its status. Returns undefined for anything else.
+ */
 export function toScimError(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
-  const parser = error as BodyParserError;
-  switch (parser?.type) {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, type, limit } = error as HttpLayerError;
+  switch (type) {
     case 'entity.too.large':
-      return scimErrors.payloadTooLarge('the request body is larger than 1 MB');
+      return scimErrors.payloadTooLarge(`the request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : 'the limit'}`);
     case 'entity.parse.failed':
       return scimErrors.invalidSyntax('the request body is not valid JSON');
     case 'encoding.unsupported':
+      return scimErrors.unsupportedMediaType('unsupported Content-Encoding; send the body as identity, gzip, deflate or br');
     case 'charset.unsupported':
-      return scimErrors.unsupportedMediaType('unsupported body encoding or charset');
+      return scimErrors.unsupportedMediaType('unsupported charset; send the body as UTF-8');
     case 'request.aborted':
     case 'request.size.invalid':
       return scimErrors.invalidSyntax('the request body was incomplete');
     default:
-      return undefined;
+      break;
   }
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // The router's decodeURIComponent of a path parameter (`/Users/%`, `/Users/%E0%A4%A`).
+  if (error instanceof URIError) return scimErrors.invalidSyntax('the URL path holds a malformed %-escape (RFC 3986 §2.1)');
+  // body-parser reports a body its Content-Encoding cannot decode as a 400 without a type.
+  if (status === 400 && type === undefined) return scimErrors.invalidSyntax('the request body does not decode as its Content-Encoding says');
+  return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, 'the request is malformed');
 }
 
 export function scimErrorMiddleware(error: unknown, req: Request, res: Response, _next: NextFunction): void {

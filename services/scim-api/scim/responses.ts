@@ -13,7 +13,8 @@ export function sendScim(res: Response, status: number, body: unknown, headers: 
 export function sendScimError(res: Response, error: ScimError): void {
   const headers: Record<string, string> = {};
   if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="scim"';
-  if (error.status === 503 || error.status === 429) headers['Retry-After'] = '1';
+  if (error.status === 503 || error.status === 429) headers['Retry-After'] = String(error.headers.retryAfterSeconds ?? 1);
+  if (error.headers.allow) headers.Allow = error.headers.allow.join(', ');
   sendScim(res, error.status, scimErrorBody(error), headers);
 }
 

@@ -1,18 +1,21 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Pool } from 'pg';
 import type { Clock } from '../../../shared/clock';
 import type { ScimStatus } from '../../../shared/domain/settings/settings';
+import type { RateBudget } from '../../../shared/rate-limit/rate-budget';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { PagingRules } from '../read/list-request';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { ScimQueries } from '../read/scim-queries';
 import type { GroupCommands } from '../write/group-commands';
 import type { UserCommands } from '../write/user-commands';
+import { methodNotAllowed } from './allowed-methods';
 import { bearerAuthentication, type ScimTokenVerifier } from './authentication';
 import { discoveryRoutes } from './discovery-routes';
 import { scimErrorMiddleware } from './error-middleware';
 import { groupsRoutes } from './groups-routes';
 import { scimRateLimit } from './rate-limit';
+import { scimJsonBody } from './request-body';
 import { scimStateGate } from './state-gate';
 import { usersRoutes } from './users-routes';
 
@@ -28,21 +31,25 @@ export interface ScimRouterDependencies {
   readonly maxPatchOperations: number;
   readonly paging: PagingRules;
   readonly status: () => Promise<ScimStatus>;
-  readonly rateLimitPerSecond: number;
+  readonly rateLimits: {
+    /** SCIM Users and Groups requests, one key for the whole service (SCIM_RATE_LIMIT_PER_SECOND). */
+    readonly requests: RateBudget;
+    /** Failed authentications per client address (SCIM_AUTH_FAILURES_PER_MINUTE). */
+    readonly authFailures: RateBudget;
+  };
 }
 
 /** Everything under /scim/v2. Every response, including errors, is application/scim+json. */
 export function scimRouter(deps: ScimRouterDependencies): Router {
   const router = Router();
   const { clock, queries, readYourWrites, paging, maxPatchOperations } = deps;
-  router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM'));
-  // Entra and common tools send application/json as often as application/scim+json.
-  router.use(express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/scim+json', 'application/*+json'] }));
+  router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM', { failures: deps.rateLimits.authFailures }));
+  router.use(methodNotAllowed);
+  // Discovery answers in every state and is not rate limited; Users and Groups are limited and
+  // gated before their bodies are read.
+  router.use(['/Users', '/Groups'], scimRateLimit(deps.rateLimits.requests), scimStateGate(deps.status));
+  router.use(scimJsonBody(deps.maxBodyBytes));
   router.use(discoveryRoutes({ maxResults: paging.maxCount, maxOperations: maxPatchOperations, maxPayloadBytes: deps.maxBodyBytes }));
-  // Discovery answers in every state and is not rate limited; Users and Groups are gated and limited.
-  const gate = scimStateGate(deps.status);
-  const limit = scimRateLimit(deps.rateLimitPerSecond);
-  router.use(['/Users', '/Groups'], limit, gate);
   router.use('/Users', usersRoutes({ commands: deps.userCommands, queries, readYourWrites, clock, maxPatchOperations, paging }));
   router.use('/Groups', groupsRoutes({ commands: deps.groupCommands, queries, readYourWrites, clock, pool: deps.pool, maxPatchOperations, paging }));
   router.use((req) => {

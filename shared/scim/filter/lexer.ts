@@ -50,6 +50,19 @@ function endsWord(char: string): boolean {
   return isWhitespace(char) || PUNCTUATION.has(char) || char === '"';
 }
 
+/**
+ * Quote marks other than JSON's `"`. RFC 7644 §3.4.2.2 values are JSON strings; a value that starts
+ * with one of these is a string quoted the wrong way (`userName eq 'jdoe'`), never a bare word.
+ */
+const FOREIGN_QUOTES: ReadonlyMap<string, { readonly name: string; readonly closing: string }> = new Map([
+  ["'", { name: 'single quotes', closing: "'" }],
+  ['`', { name: 'backticks', closing: '`' }],
+  ['\u2018', { name: 'typographic quotes', closing: '\u2019' }],
+  ['\u2019', { name: 'typographic quotes', closing: '\u2019' }],
+  ['\u201C', { name: 'typographic quotes', closing: '\u201D' }],
+  ['\u201D', { name: 'typographic quotes', closing: '\u201D' }],
+]);
+
 /** Ends an unquoted value: whitespace, `)` or `]`. */
 function endsBareValue(char: string): boolean {
   return isWhitespace(char) || char === ')' || char === ']';
@@ -83,7 +96,10 @@ export class FilterLexer {
     return token;
   }
 
-  /** RFC 7644 §3.4.2.2 `compValue`, or an unquoted value kept as a string (Entra: `externalId eq abc`). */
+  /**
+   * RFC 7644 §3.4.2.2 `compValue`, or an unquoted value kept as a string (Entra: `externalId eq abc`).
+   * @throws the caller's error for a missing value, or one in quotes other than JSON's double quotes.
+   */
   nextValue(operator: Token): ValueToken {
     const start = this.skipWhitespace(this.position);
     const first = this.text[start];
@@ -95,6 +111,14 @@ export class FilterLexer {
       const { value, end } = this.readString(start);
       this.position = end;
       return { value, start, end };
+    }
+    const foreignQuote = FOREIGN_QUOTES.get(first);
+    if (foreignQuote !== undefined) {
+      const closing = this.text.indexOf(foreignQuote.closing, start + 1);
+      const instead = closing < 0 ? 'in double quotes' : `as ${JSON.stringify(this.text.slice(start + 1, closing))}`;
+      throw this.fail(
+        `the value at offset ${start} is in ${foreignQuote.name} (${first}); RFC 7644 §3.4.2.2 values are JSON strings in double quotes: write it ${instead}`,
+      );
     }
     let end = start;
     while (end < this.text.length && !endsBareValue(this.text[end] as string)) end += 1;

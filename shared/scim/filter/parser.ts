@@ -2,14 +2,25 @@ import { scimErrors, type ScimError } from '../errors';
 import { COMPARE_OPERATORS, type AttrPath, type CompareOperator, type FilterAst } from './ast';
 import { FilterLexer, type Fail, type Token } from './lexer';
 
+/**
+ * Bounds on a filter's size, so that no filter costs the read model more than a bounded amount of
+ * work: every comparison of a list filter is evaluated against every candidate row, and a value
+ * filter (`emails[...]`) once per row and value.
+ */
 export interface FilterLimits {
   /** Longest accepted text, in UTF-16 code units. */
   readonly maxLength: number;
   /** Deepest accepted nesting of `(`, `not (` and `[`. */
   readonly maxDepth: number;
+  /**
+   * Most attribute expressions (`attrPath op value` and `attrPath pr`), those inside `[...]`
+   * included: `emails[type eq "work" and value co "x"]` counts two.
+   */
+  readonly maxClauses: number;
 }
 
-export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxLength: 10_000, maxDepth: 50 };
+/** The defaults of SCIM_FILTER_MAX_LENGTH, SCIM_FILTER_MAX_DEPTH and SCIM_FILTER_MAX_CLAUSES. */
+export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxLength: 4096, maxDepth: 10, maxClauses: 20 };
 
 /** RFC 7644 §3.4.2.2 `ATTRNAME`; `$ref` is the one name RFC 7643 gives a leading `$`. */
 const ATTRIBUTE_NAME = /^\$?[A-Za-z][A-Za-z0-9_-]*$/;
@@ -22,14 +33,16 @@ const SCHEMA_URN = /^urn(?::[A-Za-z0-9._~%!$&'*+,;=@/-]+)+$/i;
  * back in lower case, attribute names as written); `not` binds tighter than `and`, `and` tighter
  * than `or`, both left-associative. Beyond the RFC: unquoted values that are not `true`, `false`,
  * `null` or a number are strings (Entra: `externalId eq abc`), and `emails[type eq "work"].value eq "x"`
- * means `emails[type eq "work" and value eq "x"]`.
- * @throws ScimError 400 `invalidFilter` naming what is wrong and its offset.
+ * means `emails[type eq "work" and value eq "x"]`. A value in single (or typographic) quotes is
+ * refused, not read as a bare word that happens to start with a quote.
+ * @throws ScimError 400 `invalidFilter` naming what is wrong and its offset, also when the filter
+ * passes one of `limits` (defaults {@link DEFAULT_FILTER_LIMITS}).
  */
 export function parseFilter(text: string, limits: Partial<FilterLimits> = {}): FilterAst {
-  const { maxLength, maxDepth } = { ...DEFAULT_FILTER_LIMITS, ...limits };
+  const { maxLength, maxDepth, maxClauses } = { ...DEFAULT_FILTER_LIMITS, ...limits };
   const fail: Fail = scimErrors.invalidFilter;
   if (text.length > maxLength) throw fail(`filter is longer than ${maxLength} characters`);
-  const parser = new FilterParser(text, { fail, subject: 'filter', maxDepth });
+  const parser = new FilterParser(text, { fail, subject: 'filter', maxDepth, maxClauses });
   if (parser.lexer.peek().kind === 'end') throw fail('filter is empty');
   const filter = parser.parseFilter(false);
   parser.expectEnd("'and', 'or' or the end of the filter");
@@ -41,12 +54,14 @@ interface ParserOptions {
   /** What the text is, for messages: `filter`, `path`. */
   readonly subject: string;
   readonly maxDepth: number;
+  readonly maxClauses: number;
 }
 
 /** Recursive descent over RFC 7644 §3.4.2.2's grammar; also the bracket part of §3.5.2 paths. */
 export class FilterParser {
   readonly lexer: FilterLexer;
   private depth = 0;
+  private clauses = 0;
 
   constructor(
     text: string,
@@ -168,6 +183,7 @@ export class FilterParser {
   }
 
   private parseCondition(path: AttrPath, pathToken: Token): FilterAst {
+    this.countClause(pathToken);
     const token = this.lexer.next();
     const operator = token.kind === 'word' ? token.text.toLowerCase() : '';
     if (operator === 'pr') return { kind: 'present', path };
@@ -196,6 +212,15 @@ export class FilterParser {
 
   private leave(): void {
     this.depth -= 1;
+  }
+
+  private countClause(token: Token): void {
+    this.clauses += 1;
+    if (this.clauses > this.options.maxClauses) {
+      throw this.options.fail(
+        `${this.options.subject} has more than ${this.options.maxClauses} attribute expressions; the one at offset ${token.start} is one too many`,
+      );
+    }
   }
 
   private unexpected(token: Token, expected: string): ScimError {

@@ -246,8 +246,13 @@ function checkComparison(
       throw mismatch('a number');
     case 'dateTime': {
       const instant = typeof value === 'string' ? parseDateTime(value) : undefined;
-      if (instant !== undefined) return instant;
-      throw mismatch('an ISO 8601 date-time such as "2024-01-31T09:30:00Z"');
+      if (instant === undefined) throw mismatch('an ISO 8601 date-time such as "2024-01-31T09:30:00Z"');
+      // The read model's timestamptz holds more, but ISO 8601 text (and so the API) only years 1 to 9999.
+      const year = instant.getUTCFullYear();
+      if (year < 1 || year > 9999) {
+        throw scimErrors.invalidFilter(`${name}: ${printValue(value)} is outside the date-times the service holds (years 0001 to 9999, UTC)`);
+      }
+      return instant.toISOString();
     }
     default: {
       const _never: never = type;
@@ -261,9 +266,10 @@ const DATE_TIME =
 
 /**
  * RFC 7643 §2.3.5 (xsd:dateTime), leniently: the time may be left out (midnight) and so may the
- * zone (UTC). Returns the instant as `toISOString()` text, or undefined for an impossible date.
+ * zone (UTC). Returns the instant, or undefined for an impossible date. The zone offset may move the
+ * instant out of the years 0001 to 9999 it was written in.
  */
-function parseDateTime(text: string): string | undefined {
+function parseDateTime(text: string): Date | undefined {
   const match = DATE_TIME.exec(text);
   if (match === null) return undefined;
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', , sign, offsetHours = '0', offsetMinutes = '0'] =
@@ -281,7 +287,7 @@ function parseDateTime(text: string): string | undefined {
   }
   const milliseconds = Number(fraction.padEnd(3, '0').slice(0, 3));
   date.setUTCHours(time.hour, time.minute - offset, time.second, milliseconds);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function unknownAttribute(written: string, resourceType: ResourceTypeId) {

@@ -4,6 +4,7 @@ import { kafkaHeaders, toEnvelope, toKafkaMessage } from '../../../services/even
 import type { RecordedEvent } from '../../../shared/eventstore/port';
 import { parseEnvelope } from '../../../shared/events/consumer-parser';
 import { envelopeSchema } from '../../../shared/events/contract';
+import { defaultEventSource, eventSourceOf } from '../../../shared/events/source';
 
 describe('the Kafka envelope of a recorded event', () => {
   it('carries id, type, schemaVersion, streamId, revision, position, occurredAt, data and metadata', () => {
@@ -50,28 +51,45 @@ describe('the Kafka envelope of a recorded event', () => {
 });
 
 describe('the CloudEvents headers', () => {
-  it('name the event per the Kafka protocol binding (binary mode)', () => {
-    expect(kafkaHeaders(membersAdded)).toEqual({
+  it('name the event per the Kafka protocol binding (binary mode): the deployment as source, the stream as subject', () => {
+    expect(kafkaHeaders(membersAdded, '/scim-provisioning/production')).toEqual({
       ce_specversion: '1.0',
       ce_id: 'f2b7d4a0-5c1e-4b8a-9d3f-0e6c2a1b7c55',
-      ce_source: `/scim-provisioning/group-${GROUP_ID}`,
+      ce_source: '/scim-provisioning/production',
+      ce_subject: `group-${GROUP_ID}`,
       ce_type: 'GroupMembersAdded',
       ce_time: '2026-03-01T09:30:12.345Z',
       'content-type': 'application/json',
     });
   });
 
-  it('keep ce_source a URI-reference whatever the stream id holds', () => {
-    expect(kafkaHeaders({ ...membersAdded, streamId: 'team-a b/c' }).ce_source).toBe('/scim-provisioning/team-a%20b%2Fc');
+  it('default the source to /scim-provisioning, and read it back from a received message', () => {
+    expect(kafkaHeaders(membersAdded).ce_source).toBe('/scim-provisioning');
+    expect(eventSourceOf({ ce_source: Buffer.from('/scim-provisioning/staging') })).toBe('/scim-provisioning/staging');
+    expect(eventSourceOf({ ce_source: [Buffer.from('/a'), Buffer.from('/b')] })).toBe('/a');
+    expect(eventSourceOf({})).toBeUndefined();
+    expect(eventSourceOf(undefined)).toBeUndefined();
+  });
+});
+
+describe("a deployment's default event source", () => {
+  it('is named after the database of DATABASE_URL, whatever host reaches it', () => {
+    expect(defaultEventSource('postgres://postgres@127.0.0.1:5432/scim')).toBe('/scim-provisioning/scim');
+    expect(defaultEventSource('postgres://app:pw@db.internal:6432/scim')).toBe('/scim-provisioning/scim');
+    expect(defaultEventSource('postgres://postgres@127.0.0.1:5432/checkout_two')).toBe('/scim-provisioning/checkout_two');
+  });
+
+  it('keeps the source a URI-reference whatever the database is called', () => {
+    expect(defaultEventSource('postgres://h/my%20db%2Fx')).toBe('/scim-provisioning/my%20db%2Fx');
   });
 });
 
 describe('the Kafka message', () => {
   it('is keyed by the stream id, so one aggregate stays on one partition', () => {
-    const message = toKafkaMessage(membersAdded);
+    const message = toKafkaMessage(membersAdded, '/scim-provisioning/scim');
     expect(message.key).toBe(`group-${GROUP_ID}`);
     expect(JSON.parse(String(message.value))).toEqual(toEnvelope(membersAdded));
-    expect(message.headers).toEqual(kafkaHeaders(membersAdded));
+    expect(message.headers).toEqual(kafkaHeaders(membersAdded, '/scim-provisioning/scim'));
   });
 });
 

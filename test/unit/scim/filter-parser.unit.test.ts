@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ScimError } from '../../../shared/scim/errors';
 import {
   COMPARE_OPERATORS,
+  DEFAULT_FILTER_LIMITS,
   parseFilter,
   printFilter,
   type AttrPath,
@@ -28,38 +29,91 @@ describe('parseFilter', () => {
   });
 
   describe('limits', () => {
-    it('accepts a filter of exactly 10,000 characters', () => {
-      const text = `userName eq "${'x'.repeat(10_000 - 'userName eq ""'.length)}"`;
-      expect(text).toHaveLength(10_000);
-      expect(parseFilter(text)).toEqual(compare(path('userName'), 'eq', 'x'.repeat(9_986)));
+    it('has the documented defaults', () => {
+      expect(DEFAULT_FILTER_LIMITS).toEqual({ maxLength: 4096, maxDepth: 10, maxClauses: 20 });
+    });
+
+    it('accepts a filter of exactly 4,096 characters', () => {
+      const text = `userName eq "${'x'.repeat(4096 - 'userName eq ""'.length)}"`;
+      expect(text).toHaveLength(4096);
+      expect(parseFilter(text)).toEqual(compare(path('userName'), 'eq', 'x'.repeat(4082)));
     });
 
     it('rejects a longer filter', () => {
-      expect(thrownBy(() => parseFilter(`userName eq "${'x'.repeat(10_000)}"`))).toMatchObject({
+      expect(thrownBy(() => parseFilter(`userName eq "${'x'.repeat(4096)}"`))).toMatchObject({
         status: 400,
         scimType: 'invalidFilter',
-        detail: 'filter is longer than 10000 characters',
+        detail: 'filter is longer than 4096 characters',
       });
     });
 
-    it('accepts 50 levels of nesting', () => {
-      expect(parseFilter(`${'('.repeat(50)}title pr${')'.repeat(50)}`)).toEqual(present(path('title')));
-      expect(parseFilter(`${'not ('.repeat(49)}emails[type pr]${')'.repeat(49)}`).kind).toBe('not');
+    it('accepts 10 levels of nesting', () => {
+      expect(parseFilter(`${'('.repeat(10)}title pr${')'.repeat(10)}`)).toEqual(present(path('title')));
+      expect(parseFilter(`${'not ('.repeat(9)}emails[type pr]${')'.repeat(9)}`).kind).toBe('not');
     });
 
-    it('rejects 51 levels of nesting, naming the offset', () => {
-      const error = thrownBy(() => parseFilter(`${'('.repeat(51)}title pr${')'.repeat(51)}`));
-      expect(error).toMatchObject({ scimType: 'invalidFilter', detail: 'filter nests deeper than 50 levels at offset 50' });
+    it('rejects 11 levels of nesting, naming the offset', () => {
+      const error = thrownBy(() => parseFilter(`${'('.repeat(11)}title pr${')'.repeat(11)}`));
+      expect(error).toMatchObject({ scimType: 'invalidFilter', detail: 'filter nests deeper than 10 levels at offset 10' });
     });
 
     it('rejects deep nesting long before the stack runs out', () => {
-      const error = thrownBy(() => parseFilter(`${'not ('.repeat(2_000)}title pr${')'.repeat(2_000)}`));
+      const error = thrownBy(() => parseFilter(`${'not ('.repeat(2_000)}title pr${')'.repeat(2_000)}`, { maxLength: 20_000 }));
       expect(error).toMatchObject({ scimType: 'invalidFilter' });
+    });
+
+    it('accepts 20 attribute expressions, those inside brackets and after them included', () => {
+      const text = [...Array.from({ length: 17 }, (_, i) => `title eq "${i}"`), 'emails[type eq "work" and value pr].display pr'].join(' or ');
+      expect(() => parseFilter(text)).not.toThrow();
+    });
+
+    it('rejects the 21st attribute expression, naming its offset', () => {
+      const text = Array.from({ length: 21 }, (_, i) => `emails[value co "${i}x"]`).join(' or ');
+      expect(thrownBy(() => parseFilter(text))).toMatchObject({
+        status: 400,
+        scimType: 'invalidFilter',
+        detail: `filter has more than 20 attribute expressions; the one at offset ${text.lastIndexOf('value')} is one too many`,
+      });
+    });
+
+    it('rejects the 10,000-character filter of 374 or-joined value filters that took seconds of database time', () => {
+      const text = Array.from({ length: 374 }, (_, i) => `emails[value co "${i}x"]`).join(' or ');
+      expect(text.length).toBeLessThanOrEqual(10_000);
+      expect(thrownBy(() => parseFilter(text))).toMatchObject({ scimType: 'invalidFilter', detail: 'filter is longer than 4096 characters' });
+      expect(thrownBy(() => parseFilter(text, { maxLength: 10_000 }))).toMatchObject({ scimType: 'invalidFilter', detail: expect.stringMatching(/^filter has more than 20 attribute expressions/) });
     });
 
     it('takes other limits when given them', () => {
       expect(thrownBy(() => parseFilter('((title pr))', { maxDepth: 1 }))).toMatchObject({ scimType: 'invalidFilter' });
       expect(thrownBy(() => parseFilter('title pr', { maxLength: 5 }))).toMatchObject({ scimType: 'invalidFilter' });
+      expect(thrownBy(() => parseFilter('title pr or title pr', { maxClauses: 1 }))).toMatchObject({ scimType: 'invalidFilter' });
+      expect(parseFilter(`${'('.repeat(50)}title pr${')'.repeat(50)}`, { maxDepth: 50 })).toEqual(present(path('title')));
+    });
+  });
+
+  describe('given a value in quotes that are not JSON double quotes', () => {
+    it.each([
+      [`userName eq 'jdoe@example.com'`, 12, 'single quotes', `'`, '"jdoe@example.com"'],
+      [`displayName eq 'Sales team'`, 15, 'single quotes', `'`, '"Sales team"'],
+      [`emails[type eq 'work'].value eq "x"`, 15, 'single quotes', `'`, '"work"'],
+      ['title eq `Engineer`', 9, 'backticks', '`', '"Engineer"'],
+      ['userName eq \u201Cjdoe\u201D', 12, 'typographic quotes', '\u201C', '"jdoe"'],
+      ['userName eq \u2018jdoe\u2019', 12, 'typographic quotes', '\u2018', '"jdoe"'],
+    ])('rejects %s as invalidFilter naming the quote (RFC 7644 §3.4.2.2)', (text, offset, name, quote, instead) => {
+      expect(thrownBy(() => parseFilter(text))).toMatchObject({
+        status: 400,
+        scimType: 'invalidFilter',
+        detail: `the value at offset ${offset} is in ${name} (${quote}); RFC 7644 §3.4.2.2 values are JSON strings in double quotes: write it as ${instead}`,
+      });
+    });
+
+    it('says to use double quotes when the quote is never closed', () => {
+      expect(thrownBy(() => parseFilter(`userName eq 'jdoe`))).toMatchObject({ detail: expect.stringMatching(/write it in double quotes$/) });
+    });
+
+    it("keeps Entra's bare values, an apostrophe inside one included", () => {
+      expect(parseFilter('externalId eq abc')).toEqual(compare(path('externalId'), 'eq', 'abc'));
+      expect(parseFilter(`displayName eq O'Brien`)).toEqual(compare(path('displayName'), 'eq', "O'Brien"));
     });
   });
 });

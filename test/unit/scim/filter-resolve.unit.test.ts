@@ -172,6 +172,26 @@ describe('resolveFilter', () => {
       expectInvalidFilter('User', text, detail);
     });
 
+    // ISO 8601 text, Postgres's timestamptz input and the API's rendering agree on years 0001 to 9999 only.
+    it.each([
+      ['meta.created gt "0000-01-01"', '"0000-01-01"'],
+      ['meta.lastModified lt "0000-12-31T23:59:59Z"', '"0000-12-31T23:59:59Z"'],
+      ['meta.created lt "0001-01-01T00:30:00+01:00"', '"0001-01-01T00:30:00+01:00"'],
+      ['meta.created gt "9999-12-31T23:30:00-01:00"', '"9999-12-31T23:30:00-01:00"'],
+      ['meta.created gt "9999-12-31T23:59:59-23:59"', '"9999-12-31T23:59:59-23:59"'],
+    ])('rejects %s: a date-time outside the years 0001 to 9999', (text, value) => {
+      expectInvalidFilter('User', text, new RegExp(`^'meta\\.(created|lastModified)': ${value.replace(/[+]/g, '\\+')} is outside the date-times the service holds \\(years 0001 to 9999, UTC\\)$`));
+      expectInvalidFilter('Group', text, /is outside the date-times the service holds/);
+    });
+
+    it.each([
+      ['meta.created gt "0001-01-01"', '0001-01-01T00:00:00.000Z'],
+      ['meta.created lt "9999-12-31T23:59:59.999Z"', '9999-12-31T23:59:59.999Z'],
+      ['meta.created lt "9999-12-31T23:59:59+05:00"', '9999-12-31T18:59:59.000Z'],
+    ])('accepts %s at the edge of the range', (text, value) => {
+      expect(firstComparison(resolve('User', text)).value).toBe(value);
+    });
+
     it.each([
       ['active eq true', true],
       ['active eq false', false],

@@ -31,8 +31,16 @@ describe('parsePatchPath', () => {
   });
 
   it('rejects a filter nested deeper than the limit', () => {
-    const text = `emails[${'('.repeat(50)}type pr${')'.repeat(50)}]`;
-    expect(thrownBy(() => parsePatchPath(text))).toMatchObject({ scimType: 'invalidPath', detail: expect.stringMatching(/nests deeper than 50 levels/) });
+    const text = `emails[${'('.repeat(10)}type pr${')'.repeat(10)}]`;
+    expect(thrownBy(() => parsePatchPath(text))).toMatchObject({ scimType: 'invalidPath', detail: expect.stringMatching(/nests deeper than 10 levels/) });
+  });
+
+  it('rejects a value in single quotes as invalidPath naming the quote (RFC 7644 §3.4.2.2)', () => {
+    expect(thrownBy(() => parsePatchPath(`emails[type eq 'work'].value`))).toMatchObject({
+      status: 400,
+      scimType: 'invalidPath',
+      detail: `invalid path 'emails[type eq 'work'].value': the value at offset 15 is in single quotes ('); RFC 7644 §3.4.2.2 values are JSON strings in double quotes: write it as "work"`,
+    });
   });
 
   it('any text either parses or is rejected with 400 invalidPath, never another error', () => {

@@ -1,17 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { loadTeamSyncConfig, TeamSyncConfigError } from '../../../services/team-sync/config';
+import { loadTeamSyncConfig, TeamSyncConfigError, teamSyncGroupId } from '../../../services/team-sync/config';
 import { parseTeamSyncEnvelope } from '../../../services/team-sync/contracts';
 import { InvalidEventError } from '../../../shared/events/consumer-parser';
 
 describe('team-sync configuration', () => {
-  it('defaults: consumer group team-sync, schema team_sync, port 8081, the service database', () => {
-    expect(loadTeamSyncConfig({})).toEqual({ TEAM_SYNC_GROUP_ID: 'team-sync', TEAM_SYNC_SCHEMA: 'team_sync', TEAM_SYNC_PORT: 8081 });
+  it('defaults: schema team_sync, port 8081, a 10 s session, the service database', () => {
+    expect(loadTeamSyncConfig({})).toEqual({ TEAM_SYNC_SCHEMA: 'team_sync', TEAM_SYNC_PORT: 8081, TEAM_SYNC_SESSION_TIMEOUT_MS: 10_000 });
+  });
+
+  it('names the consumer group after the database and schema holding the offsets, unless TEAM_SYNC_GROUP_ID says', () => {
+    const service = 'postgres://postgres@127.0.0.1:5432/scim';
+    expect(teamSyncGroupId(loadTeamSyncConfig({}), service)).toBe('team-sync.scim.team_sync');
+    expect(teamSyncGroupId(loadTeamSyncConfig({}), 'postgres://postgres@127.0.0.1:5432/checkout_two')).toBe('team-sync.checkout_two.team_sync');
+    expect(teamSyncGroupId(loadTeamSyncConfig({ TEAM_SYNC_DATABASE_URL: 'postgres://u@h:5432/sync', TEAM_SYNC_SCHEMA: 'mine' }), service)).toBe('team-sync.sync.mine');
+    expect(teamSyncGroupId(loadTeamSyncConfig({ TEAM_SYNC_GROUP_ID: 'sync-b' }), service)).toBe('sync-b');
   });
 
   it('reads TEAM_SYNC_* values', () => {
     expect(
-      loadTeamSyncConfig({ TEAM_SYNC_GROUP_ID: 'sync-b', TEAM_SYNC_SCHEMA: 'sync_b', TEAM_SYNC_PORT: '9001', TEAM_SYNC_DATABASE_URL: 'postgres://u@h:5432/other' }),
-    ).toEqual({ TEAM_SYNC_GROUP_ID: 'sync-b', TEAM_SYNC_SCHEMA: 'sync_b', TEAM_SYNC_PORT: 9001, TEAM_SYNC_DATABASE_URL: 'postgres://u@h:5432/other' });
+      loadTeamSyncConfig({
+        TEAM_SYNC_GROUP_ID: 'sync-b',
+        TEAM_SYNC_SCHEMA: 'sync_b',
+        TEAM_SYNC_PORT: '9001',
+        TEAM_SYNC_DATABASE_URL: 'postgres://u@h:5432/other',
+        TEAM_SYNC_SESSION_TIMEOUT_MS: '6000',
+      }),
+    ).toEqual({
+      TEAM_SYNC_GROUP_ID: 'sync-b',
+      TEAM_SYNC_SCHEMA: 'sync_b',
+      TEAM_SYNC_PORT: 9001,
+      TEAM_SYNC_DATABASE_URL: 'postgres://u@h:5432/other',
+      TEAM_SYNC_SESSION_TIMEOUT_MS: 6000,
+    });
   });
 
   it('rejects a schema name that would need quoting, a bad port and a non-Postgres URL, naming each variable', () => {
