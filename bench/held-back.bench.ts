@@ -23,7 +23,7 @@ import { openSeeder } from './lib/seed';
 import { fmt, repeated, spread } from './lib/stats';
 import type { EventToAppend } from '../shared/eventstore/port';
 
-const TRIALS = param('TRIALS', 5, 15);
+const TRIALS = param('TRIALS', 8, 20);
 
 function provisioned(run: string, n: number): { streamId: string; event: EventToAppend } {
   const userId = randomUUID();
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const subscription = store.subscribeToAll({ ...((await store.headPosition()) ? { after: (await store.headPosition())! } : {}) });
     ctx.onCleanup(() => subscription.unsubscribe());
     void (async () => {
-      for await (const message of subscription) if (message.kind === 'event') arrived.set(message.event.id, Date.now());
+      for await (const message of subscription) if (message.kind === 'event') arrived.set(message.event.id, performance.timeOrigin + performance.now());
     })();
 
     const commitTime = async (xid: string) =>
@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     }
     const S = repeated(subscriberDelay);
     const P = repeated(projectionDelay);
-    const worst = Math.max(S.median, P.median);
+    // Every trial must make it: one held-back row left to the poll is the fault being measured.
+    const worst = Math.max(S.max, P.max);
+    const slow = subscriberDelay.filter((ms) => ms > 50).length + projectionDelay.filter((ms) => ms > 50).length;
     writeReport({
       name: 'held-back',
       title: 'A held-back row: delay from the commit that releases it to its subscribers',
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
         `${TRIALS} trials of the sequence in the header of bench/held-back.bench.ts (an open transaction in another database holds a committed event back while a read returns an older one; ` +
         `then it commits without an event). Times: commit timestamps from Postgres (track_commit_timestamp), arrival at the bench's subscription (subscribeToAll on the event-store port) ` +
         `on the same machine clock, and the commit of the event's read-model row (the service's projection, activity feed). Reference: an event whose own commit notifies (E0).`,
-      targets: [{ target: 'a held-back row reaches subscribers ≤ 50 ms after it commits', measured: `${fmt(worst, 1)} ms (subscriber ${fmt(S.median, 1)}, projection ${fmt(P.median, 1)})`, met: worst <= 50 }],
+      targets: [{ target: 'a held-back row reaches subscribers ≤ 50 ms after it commits (every trial, both subscribers)', measured: `worst ${fmt(worst, 1)} ms; ${slow} of ${2 * TRIALS} deliveries over 50 ms (median: subscriber ${fmt(S.median, 1)}, projection ${fmt(P.median, 1)})`, met: worst <= 50 }],
       sections: [
         '## Results (ms after the releasing commit; median (min–max) over the trials)',
         [

@@ -42,8 +42,10 @@ function targetRows(name: string): string[] {
   const file = path.join(ROOT, 'bench', 'results', `${name}.md`);
   if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');
-  const section = text.split('## Targets')[1] ?? '';
-  return section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| target') && !line.startsWith('|---'));
+  const section = (text.split('## Targets')[1] ?? '').trimStart();
+  // The first table after the heading: its lines up to the first blank line.
+  const table = section.split('\n\n')[0] ?? '';
+  return table.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| target'));
 }
 
 async function main(): Promise<void> {

@@ -126,7 +126,8 @@ export async function closedLoop(options: {
 }
 
 /** The result when it has the expected status; else an Error naming the status and body. */
-export function ensureStatus(result: HttpResult, expected: number, what: string): HttpResult {
-  if (result.status !== expected) throw new Error(`${what}: HTTP ${result.status} (expected ${expected}): ${JSON.stringify(result.body).slice(0, 300)}`);
+export function ensureStatus(result: HttpResult, expected: number | readonly number[], what: string): HttpResult {
+  const accepted = typeof expected === 'number' ? [expected] : expected;
+  if (!accepted.includes(result.status)) throw new Error(`${what}: HTTP ${result.status} (expected ${accepted.join(' or ')}): ${JSON.stringify(result.body).slice(0, 300)}`);
   return result;
 }

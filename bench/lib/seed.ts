@@ -1,8 +1,8 @@
 /**
  * Seeds a store the way the service's own write side fills it, never with SQL into the read
  * models: events through the event-store port (shared/eventstore) and, in the same transaction,
- * the unique keys the service claims for them (userName, externalId and the account link of a
- * user; displayName and externalId of a group), so that a seeded user is indistinguishable from
+ * the unique keys the service claims for them (computed by the write side's own rule,
+ * services/scim-api/write/keys-of-stream.ts), so that a seeded user is indistinguishable from
  * one POSTed over HTTP (disabling SCIM finds it, a duplicate POST gets 409). The service then
  * builds its read model from these events by itself, through its projection.
  *
@@ -14,8 +14,10 @@ import { inTransaction, createPool, type Pool } from '../../shared/db/pool';
 import { migrate } from '../../shared/db/migrate';
 import type { EventToAppend } from '../../shared/eventstore/port';
 import { createPostgresEventStore, type PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
-import { uniqueKey, type UniqueKey } from '../../shared/uniqueness/keys';
+import { START } from '../../shared/eventstore/position';
+import type { UniqueKey } from '../../shared/uniqueness/keys';
 import { claimKeys } from '../../shared/uniqueness/unique-key-table';
+import { keysOfStream } from '../../services/scim-api/write/keys-of-stream';
 import { entraUserAttributes } from './entra';
 
 export interface Seeder {
@@ -58,8 +60,14 @@ export async function openSeeder(url: string): Promise<Seeder> {
   const store = createPostgresEventStore({ pool });
   const revisions = new Map<string, bigint>();
 
-  const appendWithKeys = (client: Parameters<typeof claimKeys>[0], streamId: string, id: string, events: EventToAppend[], keys: UniqueKey[]) =>
-    claimKeys(client, { stream: streamId, id }, keys, 'confirmed').then(() =>
+  // The keys a new stream holds, by the write side's own rule (the key reconciler's source of truth).
+  const keysOf = (streamId: string, events: readonly EventToAppend[]): readonly UniqueKey[] =>
+    keysOfStream(
+      streamId,
+      events.map((e, i) => ({ ...e, streamId, revision: BigInt(i), position: START, recordedAt: new Date() })),
+    ) ?? [];
+  const appendWithKeys = (client: Parameters<typeof claimKeys>[0], streamId: string, id: string, events: EventToAppend[]) =>
+    claimKeys(client, { stream: streamId, id }, keysOf(streamId, events), 'confirmed').then(() =>
       store.appendToStreamInTransaction(client, streamId, events, { expectedRevision: 'no_stream' }),
     );
 
@@ -81,12 +89,7 @@ export async function openSeeder(url: string): Promise<Seeder> {
                 const userId = ids[i]!;
                 const accountId = randomUUID();
                 const attributes = entraUserAttributes(run, from + i);
-                const keys = [
-                  uniqueKey('user.userName', attributes.userName),
-                  uniqueKey('account.link', accountId),
-                  uniqueKey('user.externalId', attributes.externalId as string),
-                ];
-                await appendWithKeys(client, `user-${userId}`, userId, [event('UserProvisioned', { userId, attributes, active: true, accountId, linkedExistingAccount: false })], keys);
+                await appendWithKeys(client, `user-${userId}`, userId, [event('UserProvisioned', { userId, attributes, active: true, accountId, linkedExistingAccount: false })]);
               }
             });
             done += end - start;
@@ -100,10 +103,7 @@ export async function openSeeder(url: string): Promise<Seeder> {
       const groupId = randomUUID();
       const externalId = randomUUID();
       await inTransaction(pool, (client) =>
-        appendWithKeys(client, `group-${groupId}`, groupId, [event('GroupCreated', { groupId, displayName, externalId, memberIds: [...memberIds] })], [
-          uniqueKey('group.displayName', displayName),
-          uniqueKey('group.externalId', externalId),
-        ]),
+        appendWithKeys(client, `group-${groupId}`, groupId, [event('GroupCreated', { groupId, displayName, externalId, memberIds: [...memberIds] })]),
       );
       revisions.set(groupId, 0n);
       return groupId;
