@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench bench-quick bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run              start the service on http://127.0.0.1:8080 with team-sync and the local Kafka;"
@@ -18,6 +18,8 @@ help:
 	@echo "make rebuild          rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
 	@echo "make team-sync / event-publisher / projector   run one component alone"
 	@echo "make import-accounts FILE=f.csv   register pre-existing platform accounts (email, username, displayName)"
+	@echo "make bench            every benchmark of bench/ at full size (own Postgres cluster; long); results in bench/results/"
+	@echo "make bench-quick      the same at reduced sizes (under 3 minutes once the seeded templates exist)"
 	@echo "make bench-read-side  projection lag and read-your-writes wait under load (bench/results/read-side.md)"
 	@echo "make bench-kafka      publish throughput and end-to-end lag to team-sync (bench/results/kafka.md)"
 	@echo "make kafka-start / kafka-stop / kafka-status   the local single-node Kafka broker"
@@ -70,7 +72,15 @@ jest: node_modules
 
 test: typecheck lint jest
 
-# Benchmarks: each writes its committed result under bench/results/.
+# Benchmarks: each writes its committed result under bench/results/ (see bench/README.md).
+# They run against their own Postgres cluster (pg_createcluster, port 5499) and need pgbench
+# (postgresql-contrib) and the Kafka broker; BENCHES="a b" runs only those.
+bench: node_modules
+	$(NODE_BIN)/tsx bench/run.ts
+
+bench-quick: node_modules
+	BENCH_MODE=quick $(NODE_BIN)/tsx bench/run.ts
+
 bench-read-side: node_modules
 	$(NODE_BIN)/tsx bench/read-side.bench.ts
 
