@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const readModelTime = (eventId: string) =>
       waitFor(`read model row of ${eventId}`, async () => {
         const { rows } = await pool.query<{ ms: string }>(
-          'SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS ms FROM scim_read.activity WHERE event_id = $1',
+          'SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS ms FROM platform_read.activity WHERE event_id = $1',
           [eventId],
         );
         return rows[0] ? Number(rows[0].ms) : undefined;

@@ -29,8 +29,8 @@ import { isMainThread, parentPort, Worker, workerData, type MessagePort } from '
 import type { Kafka } from 'kafkajs';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { startProjection } from '../projections/runtime/runner';
-import { scimProjection } from '../projections/scim/projection';
-import { SCIM_READ_SCHEMA } from '../projections/scim/tables';
+import { platformProjection } from '../projections/platform/projection';
+import { PLATFORM_READ_SCHEMA } from '../projections/platform/tables';
 import { startEventPublisher } from '../services/event-publisher/publisher';
 import { composeScimApi } from '../services/scim-api/compose';
 import { startTeamSync, type TeamSyncStats } from '../services/team-sync/consumer';
@@ -432,7 +432,7 @@ interface LiveResult {
 }
 
 async function serviceTeamView(pool: Pool): Promise<TeamSyncView> {
-  const s = `"${SCIM_READ_SCHEMA}"`;
+  const s = `"${PLATFORM_READ_SCHEMA}"`;
   const members = await pool.query<{ team_id: string; account_id: string; kind: 'user' | 'service-account'; username: string }>(
     `SELECT team_id, account_id::text AS account_id, kind, username FROM ${s}.team_members ORDER BY team_id COLLATE "C", account_id::text COLLATE "C"`,
   );
@@ -467,7 +467,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
   });
-  const runner = startProjection({ pool, store, projection: scimProjection, log });
+  const runner = startProjection({ pool, store, projection: platformProjection, log });
   cleanups.push(() => runner.stop());
   await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
 
@@ -499,7 +499,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   cleanups.push(stopTeamSync);
   await Promise.race([ready, delay(60_000).then(() => Promise.reject(new Error(`team-sync did not start: ${workerError}`)))]);
 
-  const api = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: runner.checkpoint$ });
+  const api = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } });
   await api.initialise();
   const server = await new Promise<Server>((resolve) => {
     const listening = api.app.listen(0, '127.0.0.1', () => resolve(listening));

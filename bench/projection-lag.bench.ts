@@ -27,7 +27,7 @@ const SECONDS = param('SECONDS', 3, 15);
 /** Lag of every event recorded since `since`, in ms; events not yet in the read model are counted apart. */
 export const LAG_SQL = `
   SELECT extract(epoch FROM pg_xact_commit_timestamp(a.xmin) - pg_xact_commit_timestamp(e.xmin)) * 1000 AS lag_ms
-    FROM events e LEFT JOIN scim_read.activity a ON a.event_id = e.event_id::text
+    FROM events e LEFT JOIN platform_read.activity a ON a.event_id = e.event_id::text
    WHERE e.recorded_at >= $1 AND e.recorded_at < $2`;
 
 async function main(): Promise<void> {

@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   runner.checkpoint$.subscribe((position) => position && checkpoints.push({ position, at: Date.now() }));
 
   const waits: number[] = [];
-  const writerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: runner.checkpoint$, onReadYourWritesWait: (s) => waits.push(s * 1000) });
-  const readerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: runner.checkpoint$ });
+  const writerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ }, onReadYourWritesWait: (s) => waits.push(s * 1000) });
+  const readerApi = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } });
   const writer = writerApi.app;
   const reader = readerApi.app;
   const listen = (app: typeof writer) =>

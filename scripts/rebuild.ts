@@ -6,6 +6,7 @@
 import { projections } from '../projections/registry';
 import type { Projection } from '../projections/runtime/projection';
 import { rebuildProjection } from '../projections/runtime/rebuild';
+import { inlineReads } from '../projections/runtime/runner';
 import { loadConfig } from '../shared/config';
 import { migrate } from '../shared/db/migrate';
 import { createPool } from '../shared/db/pool';
@@ -43,7 +44,8 @@ async function main(names: readonly string[]): Promise<void> {
   try {
     for (const projection of selected) {
       const started = Date.now();
-      const result = await rebuildProjection({ pool, store, projection, log, signal: interrupted.signal });
+      const readCommitted = inlineReads(store, projection);
+      const result = await rebuildProjection({ pool, store, projection, log, signal: interrupted.signal, ...(readCommitted ? { readCommitted } : {}) });
       log.info(
         {
           projection: projection.name,

@@ -66,10 +66,12 @@ export async function openSeeder(url: string): Promise<Seeder> {
       streamId,
       events.map((e, i) => ({ ...e, streamId, revision: BigInt(i), position: START, recordedAt: new Date() })),
     ) ?? [];
+  // An event writer registers before its transaction's first write (the key claim), as every append does.
   const appendWithKeys = (client: Parameters<typeof claimKeys>[0], streamId: string, id: string, events: EventToAppend[]) =>
-    claimKeys(client, { stream: streamId, id }, keysOf(streamId, events), 'confirmed').then(() =>
-      store.appendToStreamInTransaction(client, streamId, events, { expectedRevision: 'no_stream' }),
-    );
+    client
+      .query('SELECT event_store_register_writer()')
+      .then(() => claimKeys(client, { stream: streamId, id }, keysOf(streamId, events), 'confirmed'))
+      .then(() => store.appendToStreamInTransaction(client, streamId, events, { expectedRevision: 'no_stream' }));
 
   return {
     store,

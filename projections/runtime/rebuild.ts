@@ -6,12 +6,19 @@ import type { EventStore, RecordedEvent } from '../../shared/eventstore/port';
 import { formatPosition, isAfter, type Position } from '../../shared/eventstore/position';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { claimCheckpointRow, inProjectionTransaction, lockCheckpointRow, writeCheckpoint } from './checkpoints';
-import { liveSchema, type Projection } from './projection';
+import { EventApplyError, liveSchema, type Projection } from './projection';
 
 export interface RebuildOptions {
   readonly pool: Pool;
   readonly store: EventStore;
   readonly projection: Projection;
+  /**
+   * Set when writers keep this (stream-local) projection inline, in their appends' statements:
+   * the committed events after `after`, whatever transactions are still in flight (the Postgres
+   * store's readCommitted). The swap then locks the live tables, so no writer is in flight, and
+   * applies the events appended meanwhile, which the inline writers put in the old tables only.
+   */
+  readonly readCommitted?: (after: Position | undefined, maxCount: number) => Promise<RecordedEvent[]>;
   readonly log?: Logger;
   /** Events read per page of the log, and applied per transaction. */
   readonly pageSize?: number;
@@ -144,8 +151,10 @@ export async function buildAndSwap(options: RebuildOptions): Promise<RebuildResu
       // the live checkpoint, as every event a runner has committed is visible to readAll by now.
       const replaced = await lockCheckpointRow(client, projection.name);
       const current = replaced ?? (await claimCheckpointRow(client, projection.name, projection.version));
+      const inline = options.readCommitted && projection.streamLocal && (await lockLiveTables(client, live));
+      const read = inline ? options.readCommitted! : (after: Position | undefined, maxCount: number) => store.readAll({ after, maxCount });
       for (;;) {
-        const page = await store.readAll({ after: position ?? undefined, maxCount: pageSize });
+        const page = await read(position ?? undefined, pageSize);
         if (page.length === 0) break;
         await applyEvents(client, projection, page, schema);
         position = page[page.length - 1]!.position;
@@ -192,14 +201,26 @@ export async function applyEvents(
   events: readonly RecordedEvent[],
   schema: string,
 ): Promise<void> {
-  for (const event of events) {
-    if (!projection.canHandle(event)) continue;
-    try {
-      await projection.evolve(client, event, schema);
-    } catch (error) {
-      throw new ProjectionEvolveError(projection.name, event, error);
-    }
+  const handled = events.filter((event) => projection.canHandle(event));
+  if (handled.length === 0) return;
+  try {
+    await projection.apply(client, handled, schema);
+  } catch (error) {
+    if (error instanceof ProjectionEvolveError) throw error;
+    const event = error instanceof EventApplyError ? error.event : handled[0]!;
+    throw new ProjectionEvolveError(projection.name, event, error instanceof EventApplyError ? error.cause : error);
   }
+}
+
+/**
+ * Takes every table of the live schema in ACCESS EXCLUSIVE mode: writers that already named them
+ * hold a lock until they end, and new ones wait here. False when there is no live schema yet.
+ */
+async function lockLiveTables(client: PoolClient, live: string): Promise<boolean> {
+  const { rows } = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY tablename`, [live]);
+  if (rows.length === 0) return false;
+  await client.query(`LOCK TABLE ${rows.map((r) => `${escapeIdentifier(live)}.${escapeIdentifier(r.name)}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  return true;
 }
 
 export async function schemaExists(db: Pool | PoolClient, schema: string): Promise<boolean> {

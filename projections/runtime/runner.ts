@@ -8,7 +8,8 @@ import { formatPosition, isAfter, type Position } from '../../shared/eventstore/
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { inProjectionTransaction, lockCheckpointRow, readCheckpointRow, samePosition, writeCheckpoint } from './checkpoints';
 import { liveSchema, type Projection } from './projection';
-import { applyEvents, assertProjectionName, buildAndSwap, schemaExists, withRebuildLock } from './rebuild';
+import { applyEvents, assertProjectionName, buildAndSwap, schemaExists, withRebuildLock, type RebuildOptions } from './rebuild';
+import type { PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
 
 export interface ProjectionRunnerOptions {
   readonly pool: Pool;
@@ -21,6 +22,13 @@ export interface ProjectionRunnerOptions {
   readonly batchWindowMs?: number;
   /** Backoff between attempts after a failure: doubles from initialMs up to maxMs, with jitter. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** The store's readCommitted when writers may keep this projection inline (rebuild.ts). */
+export function inlineReads(store: EventStore, projection: Projection): RebuildOptions['readCommitted'] {
+  if (!projection.streamLocal || store.kind !== 'postgres') return undefined;
+  const postgres = store as PostgresEventStore;
+  return (after, maxCount) => postgres.readCommitted(after, maxCount);
 }
 
 export interface ProjectionRunner {
@@ -98,7 +106,8 @@ export function startProjection(options: ProjectionRunnerOptions): ProjectionRun
       if (await isCurrent()) return;
       const before = await readCheckpointRow(pool, projection.name);
       log.info({ storedVersion: before?.version ?? null, version: projection.version }, 'building the read model');
-      await buildAndSwap({ pool, store, projection, log: options.log, signal: stopping.signal });
+      const readCommitted = inlineReads(store, projection);
+      await buildAndSwap({ pool, store, projection, log: options.log, signal: stopping.signal, ...(readCommitted ? { readCommitted } : {}) });
     });
   }
 

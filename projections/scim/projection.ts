@@ -1,294 +1,158 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient } from '../../shared/db/pool';
+import type { InlineProjection } from '../../shared/commands/stream-writer';
+import { toDomainEvent } from '../../shared/commands/stream-states';
+import { evolveGroup, initialGroupState, type GroupState } from '../../shared/domain/groups/state';
 import type { GroupEvent } from '../../shared/domain/groups/events';
-import type { AccountEvent } from '../../shared/domain/accounts/account';
-import { SETTINGS_STREAM, type SettingsEvent } from '../../shared/domain/settings/settings';
-import type { TeamEvent } from '../../shared/domain/teams/team';
-import type { TokenEvent } from '../../shared/domain/tokens/token';
-import { primaryEmail } from '../../shared/domain/users/attributes';
+import { evolveUser, initialUserState, type UserState } from '../../shared/domain/users/state';
+import type { UserAttributes } from '../../shared/domain/users/attributes';
 import type { UserEvent } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import type { Projection } from '../runtime/projection';
-import { recordActivity } from './activity';
-import { membersJoined, membersLeft, reconcileSiteAdmins, reconcileTeam, userWentActive, userWentInactive } from './followers';
-import { scimTablesSql, type ScimTable, type TableIn } from './tables';
+import { groupRow, membershipChange, userRow, writeStatements, type GroupRow, type Membership, type UserRow } from './rows';
+import { SCIM_READ_SCHEMA, scimTablesSql } from './tables';
+
+const isUserStream = (streamId: string) => streamId.startsWith('user-');
+const isGroupStream = (streamId: string) => streamId.startsWith('group-');
+
+interface Known<State> {
+  readonly before: State;
+  state: State;
+  revision: bigint;
+}
+
+interface StoredUser {
+  id: string;
+  revision: bigint;
+  attributes: UserAttributes;
+  active: boolean;
+  account_id: string;
+  created: Date;
+  last_modified: Date;
+  deleted: boolean;
+}
+
+interface StoredGroup {
+  id: string;
+  revision: bigint;
+  display_name: string;
+  external_id: string | null;
+  created: Date;
+  last_modified: Date;
+  deleted: boolean;
+  member_ids: string[];
+}
+
+/** The states the read model holds now for these users, with their revisions. */
+async function storedUsers(client: PoolClient, schema: string, ids: readonly string[]): Promise<Map<string, Known<UserState>>> {
+  const known = new Map<string, Known<UserState>>();
+  if (ids.length === 0) return known;
+  const { rows } = await client.query<StoredUser>(`SELECT * FROM "${schema}".users WHERE id = ANY($1::uuid[])`, [ids]);
+  for (const r of rows) {
+    const existing = { userId: r.id, attributes: r.attributes, accountId: r.account_id, created: r.created.toISOString(), lastModified: r.last_modified.toISOString() };
+    const state: UserState = { status: r.deleted ? 'Deleted' : r.active ? 'Active' : 'Deactivated', ...existing };
+    known.set(r.id, { before: state, state, revision: BigInt(r.revision) });
+  }
+  return known;
+}
+
+async function storedGroups(client: PoolClient, schema: string, ids: readonly string[]): Promise<Map<string, Known<GroupState>>> {
+  const known = new Map<string, Known<GroupState>>();
+  if (ids.length === 0) return known;
+  const { rows } = await client.query<StoredGroup>(
+    `SELECT g.*, ARRAY(SELECT m.user_id::text FROM "${schema}".group_members m WHERE m.group_id = g.id) AS member_ids
+       FROM "${schema}".groups g WHERE g.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  for (const r of rows) {
+    const state: GroupState = {
+      status: r.deleted ? 'Deleted' : 'Active',
+      groupId: r.id,
+      displayName: r.display_name,
+      ...(r.external_id === null ? {} : { externalId: r.external_id }),
+      memberIds: r.deleted ? [] : r.member_ids,
+      created: r.created.toISOString(),
+      lastModified: r.last_modified.toISOString(),
+    };
+    known.set(r.id, { before: state, state, revision: BigInt(r.revision) });
+  }
+  return known;
+}
+
+/** `user-<id>` and `group-<id>` streams hold the aggregate of that id. */
+const aggregateId = (event: RecordedEvent) => event.streamId.slice(event.streamId.indexOf('-') + 1);
 
 /**
- * Advances an aggregate row's revision when the event is newer and says whether it did:
- * every change of an event is applied only then, so a redelivered event changes nothing.
+ * Folds the events onto the states the read model holds (events at or below a row's revision are
+ * already in it) and writes each changed aggregate's rows once.
  */
-async function advance(client: PoolClient, table: TableIn, kind: 'users' | 'groups', id: string, event: RecordedEvent, extra = ''): Promise<boolean> {
-  const result = await client.query(
-    `UPDATE ${table(kind)} SET revision = $2, last_modified = $3${extra} WHERE id = $1 AND revision < $2`,
-    [id, event.revision, occurredAt(event)],
-  );
-  return (result.rowCount ?? 0) > 0;
-}
+async function apply(client: PoolClient, events: readonly RecordedEvent[], schema: string): Promise<void> {
+  const userIds = [...new Set(events.filter((e) => isUserStream(e.streamId)).map(aggregateId))];
+  const groupIds = [...new Set(events.filter((e) => isGroupStream(e.streamId)).map(aggregateId))];
+  const [users, groups] = await Promise.all([storedUsers(client, schema, userIds), storedGroups(client, schema, groupIds)]);
+  const changedUsers = new Set<string>();
+  const changedGroups = new Set<string>();
 
-const occurredAt = (event: RecordedEvent) => String((event.metadata as { occurredAt?: string }).occurredAt ?? event.recordedAt.toISOString());
-
-async function evolveUser(client: PoolClient, t: TableIn, event: RecordedEvent & UserEvent): Promise<void> {
-  const at = occurredAt(event);
-  switch (event.type) {
-    case 'UserProvisioned': {
-      const { userId, attributes, active, accountId, linkedExistingAccount } = event.data;
-      const inserted = await client.query(
-        `INSERT INTO ${t('users')} (id, revision, user_name, external_id, display_name, active, account_id, attributes, created, last_modified)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING`,
-        [userId, event.revision, attributes.userName, attributes.externalId ?? null, attributes.displayName ?? null, active, accountId, attributes, at],
-      );
-      if (!inserted.rowCount) return;
-      if (linkedExistingAccount) {
-        await client.query(`UPDATE ${t('accounts')} SET scim_user_id = $2, scim_active = $3, suspended = false WHERE id = $1`, [accountId, userId, active]);
-      } else {
-        await client.query(
-          `INSERT INTO ${t('accounts')} (id, email, username, source, scim_user_id, scim_active, registered)
-           VALUES ($1, $2, $3, 'scim', $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-          [accountId, primaryEmail(attributes) ?? '', attributes.userName, userId, active, at],
-        );
-      }
-      return;
+  for (const event of events) {
+    const id = aggregateId(event);
+    if (isUserStream(event.streamId)) {
+      const known = users.get(id) ?? { before: initialUserState, state: initialUserState, revision: -1n };
+      if (event.revision <= known.revision) continue;
+      users.set(id, { ...known, state: evolveUser(known.state, toDomainEvent<UserEvent>(event)), revision: event.revision });
+      changedUsers.add(id);
+    } else if (isGroupStream(event.streamId)) {
+      const known = groups.get(id) ?? { before: initialGroupState, state: initialGroupState, revision: -1n };
+      if (event.revision <= known.revision) continue;
+      groups.set(id, { ...known, state: evolveGroup(known.state, toDomainEvent<GroupEvent>(event)), revision: event.revision });
+      changedGroups.add(id);
     }
-    case 'UserAttributesChanged': {
-      const { userId, set, unset } = event.data;
-      // The derived columns are recomputed from the merged document in the same statement.
-      await client.query(
-        `WITH merged AS (SELECT id, (attributes || $4::jsonb) - $5::text[] AS doc FROM ${t('users')} WHERE id = $1 AND revision < $2)
-         UPDATE ${t('users')} u SET revision = $2, last_modified = $3, attributes = m.doc,
-                user_name = m.doc->>'userName', external_id = m.doc->>'externalId', display_name = m.doc->>'displayName'
-           FROM merged m WHERE u.id = m.id`,
-        [userId, event.revision, at, set, [...unset]],
-      );
-      return;
-    }
-    case 'UserDeactivated':
-    case 'UserReactivated': {
-      const active = event.type === 'UserReactivated';
-      if (await advance(client, t, 'users', event.data.userId, event, `, active = ${active}`)) {
-        await client.query(`UPDATE ${t('accounts')} SET scim_active = $2 WHERE scim_user_id = $1`, [event.data.userId, active]);
-        await (active ? userWentActive : userWentInactive)(client, t, event.data.userId, at);
-      }
-      return;
-    }
-    case 'UserDeleted': {
-      const { userId, accountId, reason } = event.data;
-      if (!(await advance(client, t, 'users', userId, event, ', deleted = true, active = false'))) return;
-      // Disabling SCIM keeps accounts usable, teams and admin grants as they are; deleting one
-      // identity suspends its account and takes it out of its teams and grants.
-      if (reason !== 'scim-disabled') await userWentInactive(client, t, userId, at);
-      await client.query(`DELETE FROM ${t('group_members')} WHERE user_id = $1`, [userId]);
-      await client.query(`UPDATE ${t('accounts')} SET suspended = $2, scim_active = false, scim_user_id = NULL WHERE id = $1`, [accountId, reason !== 'scim-disabled']);
-      return;
-    }
-    default:
-      return;
   }
-}
 
-async function evolveGroup(client: PoolClient, t: TableIn, event: RecordedEvent & GroupEvent): Promise<void> {
-  const at = occurredAt(event);
-  switch (event.type) {
-    case 'GroupCreated': {
-      const { groupId, displayName, externalId, memberIds } = event.data;
-      const inserted = await client.query(
-        `INSERT INTO ${t('groups')} (id, revision, display_name, external_id, created, last_modified) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
-        [groupId, event.revision, displayName, externalId ?? null, at],
-      );
-      // A new group has no followers yet: no team can link to it, nor can it be the site-admin group.
-      if (inserted.rowCount) await addMembers(client, t, groupId, memberIds);
-      return;
-    }
-    case 'GroupRenamed':
-      await client.query(`UPDATE ${t('groups')} SET revision = $2, last_modified = $3, display_name = $4 WHERE id = $1 AND revision < $2`, [
-        event.data.groupId,
-        event.revision,
-        at,
-        event.data.displayName,
-      ]);
-      return;
-    case 'GroupExternalIdChanged':
-      await client.query(`UPDATE ${t('groups')} SET revision = $2, last_modified = $3, external_id = $4 WHERE id = $1 AND revision < $2`, [
-        event.data.groupId,
-        event.revision,
-        at,
-        event.data.externalId,
-      ]);
-      return;
-    case 'GroupMembersAdded': {
-      const { groupId, memberIds } = event.data;
-      if (await advance(client, t, 'groups', groupId, event)) await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds), at);
-      return;
-    }
-    case 'GroupMembersRemoved': {
-      const { groupId, memberIds } = event.data;
-      if (await advance(client, t, 'groups', groupId, event)) {
-        const removed = await client.query<{ user_id: string }>(
-          `DELETE FROM ${t('group_members')} WHERE group_id = $1 AND user_id = ANY($2::uuid[]) RETURNING user_id`,
-          [groupId, memberIds],
-        );
-        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id), at);
-      }
-      return;
-    }
-    case 'GroupMembersReplaced': {
-      const { groupId, memberIds } = event.data;
-      if (await advance(client, t, 'groups', groupId, event)) {
-        // Only the rows that differ are written: replacing 1,000 members with 10 changed touches about 10 rows.
-        const removed = await client.query<{ user_id: string }>(
-          `DELETE FROM ${t('group_members')} WHERE group_id = $1 AND NOT (user_id = ANY($2::uuid[])) RETURNING user_id`,
-          [groupId, memberIds],
-        );
-        await membersLeft(client, t, groupId, removed.rows.map((r) => r.user_id), at);
-        await membersJoined(client, t, groupId, await addMembers(client, t, groupId, memberIds), at);
-      }
-      return;
-    }
-    case 'GroupDeleted':
-      // Linked teams keep their members (the write side unlinks them); admin grants stay.
-      if (await advance(client, t, 'groups', event.data.groupId, event, ', deleted = true')) {
-        await client.query(`DELETE FROM ${t('group_members')} WHERE group_id = $1`, [event.data.groupId]);
-      }
-      return;
-    default:
-      return;
+  const userRows: UserRow[] = [];
+  for (const id of changedUsers) {
+    const { state, revision } = users.get(id)!;
+    const row = userRow(state, revision);
+    if (row) userRows.push(row);
   }
-}
-
-/** Adds the members not there yet and returns them. */
-async function addMembers(client: PoolClient, t: TableIn, groupId: string, memberIds: readonly string[]): Promise<string[]> {
-  if (memberIds.length === 0) return [];
-  const { rows } = await client.query<{ user_id: string }>(
-    `INSERT INTO ${t('group_members')} (group_id, user_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING user_id`,
-    [groupId, memberIds],
-  );
-  return rows.map((r) => r.user_id);
-}
-
-async function evolveAccount(client: PoolClient, t: TableIn, event: RecordedEvent & AccountEvent): Promise<void> {
-  if (event.type !== 'AccountRegistered') return;
-  const { accountId, email, username, displayName } = event.data;
-  await client.query(
-    `INSERT INTO ${t('accounts')} (id, email, username, display_name, source, registered) VALUES ($1, $2, $3, $4, 'imported', $5) ON CONFLICT (id) DO NOTHING`,
-    [accountId, email, username, displayName ?? null, occurredAt(event)],
-  );
-}
-
-async function advanceTeam(client: PoolClient, t: TableIn, teamId: string, event: RecordedEvent, set: string, params: unknown[] = []): Promise<boolean> {
-  const result = await client.query(`UPDATE ${t('teams')} SET revision = $2, ${set} WHERE id = $1 AND revision < $2`, [teamId, event.revision, ...params]);
-  return (result.rowCount ?? 0) > 0;
-}
-
-async function evolveTeam(client: PoolClient, t: TableIn, event: RecordedEvent & TeamEvent): Promise<void> {
-  switch (event.type) {
-    case 'TeamCreated': {
-      const { teamId, name, isOwners, serviceAccounts } = event.data;
-      const inserted = await client.query(
-        `INSERT INTO ${t('teams')} (id, revision, name, is_owners, created) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
-        [teamId, event.revision, name, isOwners, occurredAt(event)],
-      );
-      if (inserted.rowCount && serviceAccounts.length > 0) {
-        await client.query(
-          `INSERT INTO ${t('team_members')} (team_id, account_id, kind, username)
-           SELECT $1, id, 'service-account', name FROM unnest($2::uuid[], $3::text[]) AS s(id, name)
-           ON CONFLICT (team_id, account_id) DO NOTHING`,
-          [teamId, serviceAccounts.map((a) => a.id), serviceAccounts.map((a) => a.name)],
-        );
-      }
-      return;
-    }
-    case 'TeamLinkedToScimGroup': {
-      // Linking replaces the human members with the group's active members; service accounts stay.
-      const { teamId, groupId } = event.data;
-      if (await advanceTeam(client, t, teamId, event, 'scim_group_id = $3, link_paused = false', [groupId])) {
-        await reconcileTeam(client, t, teamId, groupId, occurredAt(event), true);
-      }
-      return;
-    }
-    case 'TeamUnlinkedFromScimGroup':
-      // Members stay as they are.
-      await advanceTeam(client, t, event.data.teamId, event, 'scim_group_id = NULL, link_paused = false, scim_updated_at = NULL');
-      return;
-    case 'TeamLinkPaused':
-      await advanceTeam(client, t, event.data.teamId, event, 'link_paused = true');
-      return;
-    case 'TeamLinkResumed': {
-      // Resuming reconciles at once: the changes the pause held back arrive now.
-      const { teamId, groupId } = event.data;
-      if (await advanceTeam(client, t, teamId, event, 'link_paused = false')) await reconcileTeam(client, t, teamId, groupId, occurredAt(event));
-      return;
-    }
-    default:
-      return;
+  const groupRows: GroupRow[] = [];
+  const added: Membership[] = [];
+  const removed: Membership[] = [];
+  for (const id of changedGroups) {
+    const { before, state, revision } = groups.get(id)!;
+    const row = groupRow(state, revision);
+    if (!row) continue;
+    groupRows.push(row);
+    const change = membershipChange(before, state);
+    added.push(...change.added);
+    removed.push(...change.removed);
   }
-}
-
-async function evolveSettings(client: PoolClient, t: TableIn, event: RecordedEvent & SettingsEvent): Promise<void> {
-  const update = async (set: string, params: unknown[] = []) =>
-    ((await client.query(`UPDATE ${t('settings')} SET revision = $1, ${set} WHERE revision < $1`, [event.revision, ...params])).rowCount ?? 0) > 0;
-  switch (event.type) {
-    case 'ScimEnabled':
-    case 'ScimResumed':
-      await update(`status = 'enabled'`);
-      return;
-    case 'ScimPaused':
-      await update(`status = 'paused'`);
-      return;
-    case 'ScimDisabled':
-      // Admin grants stay; they just stop following a group.
-      await update(`status = 'disabled', site_admin_group_id = NULL`);
-      return;
-    case 'SiteAdminGroupSet':
-      // Previous grants that the new group does not hold go; its active members are granted.
-      if (await update('site_admin_group_id = $2', [event.data.groupId])) await reconcileSiteAdmins(client, t, event.data.groupId);
-      return;
-    case 'SiteAdminGroupCleared':
-      // Revokes nobody.
-      await update('site_admin_group_id = NULL');
-      return;
-    default:
-      return;
-  }
-}
-
-async function evolveToken(client: PoolClient, t: TableIn, event: RecordedEvent & TokenEvent): Promise<void> {
-  switch (event.type) {
-    case 'ScimTokenCreated': {
-      const { tokenId, description, expiresAt } = event.data;
-      await client.query(`INSERT INTO ${t('tokens')} (id, revision, description, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`, [
-        tokenId,
-        event.revision,
-        description,
-        expiresAt,
-      ]);
-      return;
-    }
-    case 'ScimTokenRevoked':
-      await client.query(`UPDATE ${t('tokens')} SET revision = $2, revoked = true WHERE id = $1 AND revision < $2`, [event.data.tokenId, event.revision]);
-      return;
-    default:
-      return;
+  for (const statement of writeStatements(schema, { users: userRows, groups: groupRows, added, removed })) {
+    await client.query(statement.text, [...statement.values]);
   }
 }
 
 /**
- * Users, groups, memberships, platform accounts, teams and their effective members, site admins,
- * the settings and the activity feed: everything SCIM GETs and the admin API answer from.
+ * Users, groups and their members: everything a SCIM GET answers from. Its rows are functions of
+ * each aggregate's state, so with the Postgres store they are written in the append's own
+ * statement (inline, from the state the decider decided) and a write is readable the moment it is
+ * acknowledged; the runner applies the same rows from the log for rebuilds and for EventStoreDB.
  */
-export const scimProjection: Projection = {
+export const scimProjection: Projection & InlineProjection = {
   name: 'scim',
   version: 3,
+  streamLocal: true,
   createTables: scimTablesSql,
-  // Every event is in the activity feed; evolve ignores the ones no table below follows.
-  canHandle: () => true,
-  async evolve(client, event, schema) {
-    const t: TableIn = (name: ScimTable) => `"${schema}".${name}`;
-    // Before the rows change, so the summary can name what the event renamed or removed.
-    await recordActivity(client, t, event);
-    const { streamId } = event;
-    if (streamId.startsWith('user-')) return evolveUser(client, t, event as RecordedEvent & UserEvent);
-    if (streamId.startsWith('group-')) return evolveGroup(client, t, event as RecordedEvent & GroupEvent);
-    if (streamId.startsWith('account-')) return evolveAccount(client, t, event as RecordedEvent & AccountEvent);
-    if (streamId.startsWith('team-')) return evolveTeam(client, t, event as RecordedEvent & TeamEvent);
-    if (streamId === SETTINGS_STREAM) return evolveSettings(client, t, event as RecordedEvent & SettingsEvent);
-    if (streamId.startsWith('scim-token-')) return evolveToken(client, t, event as RecordedEvent & TokenEvent);
+  canHandle: (event) => isUserStream(event.streamId) || isGroupStream(event.streamId),
+  apply,
+  statements({ streamId, before, state, revision }) {
+    if (isUserStream(streamId)) {
+      const row = userRow(state as UserState, revision);
+      return row ? writeStatements(SCIM_READ_SCHEMA, { users: [row] }) : [];
+    }
+    if (isGroupStream(streamId)) {
+      const row = groupRow(state as GroupState, revision);
+      if (!row) return [];
+      return writeStatements(SCIM_READ_SCHEMA, { groups: [row], ...membershipChange((before ?? initialGroupState) as GroupState, state as GroupState) });
+    }
+    return [];
   },
 };

@@ -7,7 +7,7 @@ import { backoff } from '../../shared/process/backoff';
 import type { Pool } from '../../shared/db/pool';
 import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../shared/eventstore/port';
 import { formatPosition, isAfter, type Position } from '../../shared/eventstore/position';
-import { VISIBLE, positionParams } from '../../shared/eventstore/postgres/rows';
+import { positionParams } from '../../shared/eventstore/postgres/rows';
 import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { occurredAtOf, toKafkaMessage } from './envelope';
@@ -386,9 +386,10 @@ async function countEventsAfter(pool: Pool, store: EventStore, checkpoint: Posit
     // Assumes the store lives in `pool`'s database, as createEventStore builds it.
     const [commit, prepare] = positionParams(checkpoint ?? { commit: 0n, prepare: 0n });
     const { rows } = await pool.query<{ behind: number }>(
-      `SELECT count(*)::int AS behind FROM (
-         SELECT 1 FROM events e
-          WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+      `WITH b AS MATERIALIZED (SELECT event_store_visible_bound() AS bound)
+       SELECT count(*)::int AS behind FROM (
+         SELECT 1 FROM events e, b
+          WHERE e.transaction_id < b.bound AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
           LIMIT $3) unpublished`,
       [commit, prepare, LAG_COUNT_CAP],
     );

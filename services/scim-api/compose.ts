@@ -3,7 +3,10 @@ import { Histogram } from 'prom-client';
 import type { Pool } from 'pg';
 import type { Clock } from '../../shared/clock';
 import { createCommandDependencies } from '../../shared/commands/handle-command';
+import type { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
+import { StreamStates } from '../../shared/commands/stream-states';
 import { createStreamWriter, type StreamWriter } from '../../shared/commands/stream-writer';
+import { scimProjection } from '../../projections/scim/projection';
 import type { Config } from '../../shared/config';
 import type { CommandContext } from '../../shared/domain/metadata';
 import type { EventStore } from '../../shared/eventstore/port';
@@ -43,8 +46,10 @@ export interface ScimApiParts {
   readonly eventStore: EventStore;
   readonly log: Logger;
   readonly clock: Clock;
-  /** The SCIM read model's checkpoint, for read-your-writes. */
-  readonly checkpoints: CheckpointStream;
+  /** The read models' checkpoints, for read-your-writes. */
+  readonly checkpoints: { readonly scim: CheckpointStream; readonly platform: CheckpointStream };
+  /** What the process hears of appends anywhere: its stream states and its token cache follow it. */
+  readonly changes?: StreamChangeFeed;
   readonly readiness?: readonly ReadinessCheck[];
   /** Told every read-your-writes wait, in seconds (benchmarks); the metric records it too. */
   readonly onReadYourWritesWait?: (seconds: number) => void;
@@ -81,11 +86,24 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [metrics.registry],
   });
-  const readYourWrites = new ReadYourWrites(checkpoints, config.READ_YOUR_WRITES_TIMEOUT_MS, (seconds) => {
+  const observeWait = (seconds: number) => {
     rywWait.observe(seconds);
     onReadYourWritesWait?.(seconds);
-  });
-  const deps = createCommandDependencies(eventStore, writer ?? createStreamWriter(pool, eventStore), (position) => readYourWrites.acknowledge(position));
+  };
+  const streamWriter = writer ?? createStreamWriter(pool, eventStore, [scimProjection]);
+  // SCIM reads answer from the scim read model, kept inline where the writer allows it; admin reads
+  // from the platform read model, which the runner keeps in log order.
+  const readYourWrites = new ReadYourWrites(checkpoints.scim, config.READ_YOUR_WRITES_TIMEOUT_MS, observeWait, streamWriter.projectsInline);
+  const platformReads = new ReadYourWrites(checkpoints.platform, config.READ_YOUR_WRITES_TIMEOUT_MS, observeWait);
+  const deps = createCommandDependencies(
+    eventStore,
+    streamWriter,
+    (position, projectedInline) => {
+      readYourWrites.acknowledge(position, projectedInline);
+      platformReads.acknowledge(position);
+    },
+    parts.changes?.states ?? new StreamStates({ store: eventStore, pool }),
+  );
   const secret = config.TOKEN_HMAC_SECRET;
 
   const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
@@ -135,7 +153,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     readYourWrites,
     pool,
     clock,
-    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }) })],
+    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }), ...(parts.changes ? { changes: parts.changes } : {}) })],
     maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },
@@ -163,11 +181,11 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     routes: {
       '/admin/scim-settings': [settingsLimit, settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) })],
       '/admin/scim-tokens': tokensRoutes({ tokens, clock }),
-      '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites }),
-      '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites, clock, linkRateLimit: linkLimit }),
-      '/admin/scim-activity': activityRoutes({ pool, readYourWrites }),
+      '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
+      '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
+      '/admin/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
       '/authentication-tokens': authenticationTokensRoutes({ tokens, clock }),
-      '/teams': platformTeamsRoutes({ queries: teamQueries, readYourWrites }),
+      '/teams': platformTeamsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
     },
   });
   const app = createApp({

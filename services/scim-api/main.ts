@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { filter, firstValueFrom } from 'rxjs';
 import type { Config } from '../../shared/config';
 import { loadConfigOrExit, runMain, StartedParts, stopOnSignals } from '../../shared/process/lifecycle';
 import { closeServer, listen } from '../../shared/process/listen';
@@ -12,8 +11,10 @@ import { pingKafka } from '../../shared/kafka/ping';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/clock';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
-import { startProjection } from '../../projections/runtime/runner';
+import { platformProjection } from '../../projections/platform/projection';
+import { startReadModels } from '../../projections/runtime/read-models';
 import { scimProjection } from '../../projections/scim/projection';
+import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { publisherMetrics } from '../event-publisher/metrics';
 import { startEventPublisher } from '../event-publisher/publisher';
 import { loadTeamSyncConfig } from '../team-sync/config';
@@ -70,12 +71,15 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     if (!config.ADMIN_BOOTSTRAP_TOKEN) log.warn('ADMIN_BOOTSTRAP_TOKEN is not set: only existing administrator tokens can use /api/v2/admin');
     // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
     // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
-    const projection = config.RUN_PROJECTIONS ? startProjection({ pool, store: eventStore, projection: scimProjection, log }) : undefined;
-    if (projection) {
-      parts.add('projection', () => projection.stop());
-      // The read model's tables exist once the first catch-up is done; reads need them.
-      await firstValueFrom(projection.caughtUp$.pipe(filter(Boolean)));
+    const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
+    if (readModels) {
+      parts.add('read models', () => readModels.stop());
+      // The read models' tables exist once the first catch-up is done; reads (and inline writes) need them.
+      await readModels.caughtUp();
     }
+    // What this process hears of appends anywhere: its stream states and token cache follow it.
+    const changes = new StreamChangeFeed({ pool, store: eventStore, log: log.child({ component: 'stream-change-feed' }) });
+    parts.add('stream change feed', () => changes.close());
     // Every event reaches Kafka through this subscription processor, never from a request; with
     // RUN_PUBLISHER=false it runs alone (`node dist/services/event-publisher/main.js`).
     const metrics = createHttpMetrics();
@@ -99,7 +103,10 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
 
     const scimApi = composeScimApi({
       metrics,
-      checkpoints: projection ? projection.checkpoint$ : polledCheckpoints(pool, scimProjection.name),
+      checkpoints: readModels
+        ? { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ }
+        : { scim: polledCheckpoints(pool, scimProjection.name), platform: polledCheckpoints(pool, platformProjection.name) },
+      changes,
       config,
       pool,
       eventStore,

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { EventStore, EventToAppend, JsonObject, RecordedEvent } from '../eventstore/port';
+import type { EventStore, EventToAppend, JsonObject } from '../eventstore/port';
 import { WrongExpectedRevisionError } from '../eventstore/port';
 import type { Position } from '../eventstore/position';
 import type { DomainEvent } from '../domain/metadata';
 import { scimErrors } from '../scim/errors';
 import { keyChange, type KeyOwner, type UniqueKey } from '../uniqueness/keys';
 import { KeyedLock } from './keyed-lock';
-import type { SideEffects, StreamWriter } from './stream-writer';
+import { StreamStates, type StreamFold } from './stream-states';
+import type { StreamWriter, WriteModelRows } from './stream-writer';
 
-export interface Decider<State, Command, Event> {
+export { foldEvents, toDomainEvent } from './stream-states';
+
+export interface Decider<State, Command, Event> extends StreamFold<State, Event> {
   decide(command: Command, state: State): Event[];
-  evolve(state: State, event: Event): State;
-  readonly initialState: State;
 }
 
 export interface CommandResult<State, Event> {
@@ -31,29 +32,12 @@ export interface HandleOptions<State, Event = unknown> {
   readonly owner?: KeyOwner;
   /** Checks against other aggregates (e.g. members exist) before anything is written. */
   readonly validate?: (newEvents: readonly Event[], before: State, after: State) => Promise<void>;
-  /** Write-side rows that go with the append (see SideEffects). */
-  readonly effects?: SideEffects;
+  /** Write-model rows that go with the append (see WriteModelRows). */
+  readonly rows?: (after: State) => WriteModelRows;
+  /** The stream cannot exist yet (its id was made for this command): it is not read. */
+  readonly newStream?: boolean;
   /** Bounded retries when another writer appended first. */
   readonly maxAttempts?: number;
-}
-
-export function toDomainEvent<Event>(recorded: RecordedEvent): Event {
-  // Old schema versions are upcast here when there are any; history is never rewritten.
-  return { type: recorded.type, data: recorded.data, metadata: recorded.metadata } as Event;
-}
-
-/** The state a stream's events fold to. */
-export function foldEvents<State, Event>(decider: Pick<Decider<State, unknown, Event>, 'evolve' | 'initialState'>, recorded: readonly RecordedEvent[]): State {
-  return recorded.reduce((state, e) => decider.evolve(state, toDomainEvent<Event>(e)), decider.initialState);
-}
-
-/** The current state of one aggregate, for checks that read another aggregate before a decision. */
-export async function loadState<State, Event>(
-  store: EventStore,
-  streamId: string,
-  decider: Pick<Decider<State, unknown, Event>, 'evolve' | 'initialState'>,
-): Promise<State> {
-  return foldEvents(decider, await store.readStream(streamId));
 }
 
 function toAppend(event: DomainEvent<string, unknown>): EventToAppend {
@@ -64,17 +48,38 @@ export interface CommandDependencies {
   readonly store: EventStore;
   readonly writer: StreamWriter;
   readonly lock: KeyedLock;
-  /** Told where every acknowledged append landed (read-your-writes). */
-  readonly onAppended?: (position: Position) => void;
+  /** Stream states in memory and as snapshots: a command reads only what it does not know. */
+  readonly states: StreamStates;
+  /**
+   * Told where every acknowledged append landed (read-your-writes), and whether the inline
+   * projections already hold it.
+   */
+  readonly onAppended?: (position: Position, projectedInline: boolean) => void;
 }
 
-export function createCommandDependencies(store: EventStore, writer: StreamWriter, onAppended?: (position: Position) => void): CommandDependencies {
-  return { store, writer, lock: new KeyedLock(), ...(onAppended ? { onAppended } : {}) };
+export function createCommandDependencies(
+  store: EventStore,
+  writer: StreamWriter,
+  onAppended?: (position: Position, projectedInline: boolean) => void,
+  states: StreamStates = new StreamStates({ store }),
+): CommandDependencies {
+  return { store, writer, lock: new KeyedLock(), states, ...(onAppended ? { onAppended } : {}) };
+}
+
+/** The current state of one aggregate, for checks that read another aggregate before a decision. */
+export function loadState<State, Event>(deps: Pick<CommandDependencies, 'states'>, streamId: string, fold: StreamFold<State, Event>): Promise<State> {
+  return deps.states.load(streamId, fold).then((loaded) => loaded.state);
 }
 
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
 
-/** Load the stream, fold, decide, append with the expected revision; on a conflict, decide again. */
+/**
+ * Load the stream's state (memory, snapshot + tail, or nothing for a new stream), decide, append
+ * with the expected revision; when another writer appended first, load afresh and decide again.
+ * The store sees one statement per command where it allows it (see StreamWriter).
+ * @throws ScimError 412 on an If-Match mismatch; 503 after `maxAttempts` lost races; the decider's
+ * and `validate`'s errors; the writer's (UniqueKeyTakenError, connection errors).
+ */
 export function handleCommand<State, Command, Event extends DomainEvent<string, unknown>>(
   deps: CommandDependencies,
   streamId: string,
@@ -93,11 +98,22 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
   options: HandleOptions<State, Event>,
 ): Promise<CommandResult<State, Event>> {
   const maxAttempts = options.maxAttempts ?? 10;
+  let fresh = false;
   for (let attempt = 1; ; attempt++) {
-    const recorded = await deps.store.readStream(streamId);
-    const state = foldEvents(decider, recorded);
-    const revision = recorded.length > 0 ? recorded[recorded.length - 1]!.revision : null;
+    const loaded =
+      options.newStream && attempt === 1
+        ? { state: decider.initialState, revision: null }
+        : fresh
+          ? await deps.states.refresh(streamId, decider)
+          : await deps.states.load(streamId, decider);
+    const { state, revision } = loaded;
     if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+      // Memory may lag behind a writer elsewhere: only the store's answer is a mismatch.
+      if (!fresh) {
+        fresh = true;
+        attempt--;
+        continue;
+      }
       throw scimErrors.preconditionFailed(`the resource has changed: If-Match names version ${options.expectedRevision}, current is ${revision ?? 'none'}`);
     }
 
@@ -110,11 +126,28 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
       options.keysOf && options.owner
         ? keyChange(options.owner, options.keysOf(state), options.keysOf(after))
         : { owner: options.owner ?? { stream: streamId, id: streamId }, claim: [], release: [] };
+    const snapshot = deps.states.snapshotDue(streamId, revision, newEvents.length);
     try {
-      const result = await deps.writer.append(streamId, newEvents.map(toAppend), revision ?? 'no_stream', keys, options.effects);
-      deps.onAppended?.(result.position);
+      const result = await deps.writer.append({
+        streamId,
+        events: newEvents.map(toAppend),
+        expectedRevision: revision ?? 'no_stream',
+        keys,
+        stateBefore: state,
+        state: after,
+        ...(options.rows ? { rows: options.rows(after) } : {}),
+        ...(snapshot && deps.writer.projectsInline ? { inline: [deps.states.snapshotInAppend(streamId, decider, after)] } : {}),
+      });
+      const written = snapshot && deps.writer.projectsInline ? result.nextExpectedRevision : undefined;
+      deps.states.remember(streamId, after, result.nextExpectedRevision, written);
+      if (snapshot && !deps.writer.projectsInline) {
+        // Best effort: a missing snapshot costs a longer fold next time, nothing else.
+        await deps.states.writeSnapshot(streamId, decider, after, result.nextExpectedRevision).catch(() => undefined);
+      }
+      deps.onAppended?.(result.position, deps.writer.projectsInline);
       return { state: after, revision: result.nextExpectedRevision, newEvents, position: result.position };
     } catch (error) {
+      deps.states.forget(streamId);
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
       if (options.expectedRevision !== undefined) {
         throw scimErrors.preconditionFailed('the resource changed while this request was applied');
@@ -122,6 +155,7 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
       if (attempt >= maxAttempts) {
         throw scimErrors.unavailable(`too many concurrent changes to ${streamId}; retry the request`);
       }
+      fresh = true;
       await backoff(attempt);
     }
   }

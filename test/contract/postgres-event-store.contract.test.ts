@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import type { PoolClient } from 'pg';
+import { Client, type PoolClient } from 'pg';
+import { withDatabase } from '../../shared/db/connection-string';
 import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult } from '../../shared/eventstore/port';
 import { comparePositions, formatPosition, START } from '../../shared/eventstore/position';
 import {
@@ -109,6 +110,58 @@ describe('the Postgres event store', () => {
       expect(readBack.map((e) => e.id)).toEqual(delivered.map((e) => e.id));
     });
 
+    it('is held back only by transactions that write events: a long one elsewhere delays nobody', async () => {
+      // Polling rarely, so a delivery in time can only come from the notification.
+      const store = openStore({ pollIntervalMs: 10_000 });
+      const prefix = `unrelated-${randomUUID()}-`;
+      const reader = new SubscriptionReader(
+        store.subscribeToAll({ after: (await store.headPosition()) ?? undefined, filter: { streamPrefixes: [prefix] } }),
+      );
+      await reader.untilCaughtUp();
+      const otherDatabase = new Client({ connectionString: withDatabase(db.url, 'postgres') });
+      await otherDatabase.connect();
+      try {
+        // Writing transactions that append no events, in another database and in this one.
+        await otherDatabase.query('BEGIN');
+        await otherDatabase.query('SELECT pg_current_xact_id()');
+        await inOpenTransaction(async (client) => {
+          await client.query('SELECT pg_current_xact_id()');
+          const started = Date.now();
+          await store.appendToStream(`${prefix}a`, [event('A')], { expectedRevision: 'no_stream' });
+          await reader.until(() => reader.events().length === 1, 2_000);
+          expect(Date.now() - started).toBeLessThan(1_000);
+          expect((await store.headPosition())!.prepare).toBe(reader.events()[0]!.position.prepare);
+        });
+      } finally {
+        await otherDatabase.query('ROLLBACK').catch(() => undefined);
+        await otherDatabase.end();
+      }
+    });
+
+    it('reads again soon after a writer that held rows back rolls back (it sends no notification)', async () => {
+      const store = openStore({ pollIntervalMs: 10_000 });
+      const prefix = `rolled-back-writer-${randomUUID()}-`;
+      const reader = new SubscriptionReader(
+        store.subscribeToAll({ after: (await store.headPosition()) ?? undefined, filter: { streamPrefixes: [prefix] } }),
+      );
+      await reader.untilCaughtUp();
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await store.appendToStreamInTransaction(client, `${prefix}doomed`, [event('Doomed')], { expectedRevision: 'no_stream' });
+        await store.appendToStream(`${prefix}later`, [event('Later')], { expectedRevision: 'no_stream' });
+        await reader.settle(300);
+        expect(reader.events()).toEqual([]);
+        await client.query('ROLLBACK');
+        const rolledBackAt = Date.now();
+        await reader.until(() => reader.events().length === 1, 2_000);
+        expect(Date.now() - rolledBackAt).toBeLessThan(500);
+        expect(reader.events().map((e) => e.type)).toEqual(['Later']);
+      } finally {
+        client.release();
+      }
+    });
+
     it('orders by transaction first: an event written last by the oldest transaction comes first', async () => {
       const store = openStore();
       const start = await store.headPosition();
@@ -122,7 +175,9 @@ describe('the Postgres event store', () => {
       const later: AppendResult[] = [];
 
       const held = await inOpenTransaction(async (client, commit) => {
-        // As when the write side reserves a uniqueness key before it appends.
+        // As when the write side reserves a uniqueness key before it appends: it registers as an
+        // event writer first, then gets its transaction id.
+        await client.query('SELECT event_store_register_writer()');
         await client.query('SELECT pg_current_xact_id()');
         for (const [i, e] of laterEvents.entries()) {
           later.push(await store.appendToStream(`${prefix}later-${i}`, [e], { expectedRevision: 'no_stream' }));
@@ -146,6 +201,22 @@ describe('the Postgres event store', () => {
   });
 
   describe('appendToStreamInTransaction', () => {
+    it('refuses to append in a transaction that wrote before registering as an event writer', async () => {
+      const store = openStore();
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_current_xact_id()');
+        // A reader may already have passed this transaction id: its events could be skipped.
+        await expect(
+          store.appendToStreamInTransaction(client, `unregistered-${randomUUID()}`, [event('A')], { expectedRevision: 'no_stream' }),
+        ).rejects.toMatchObject({ code: 'ES500', message: 'an event store append must come before any other write of its transaction' });
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+    });
+
     it("writes nothing when the caller's transaction rolls back", async () => {
       const store = openStore();
       const streamId = `rolled-back-${randomUUID()}`;

@@ -333,7 +333,7 @@ describe('SCIM administration: settings, states and tokens', () => {
       expect(userEvents.at(-1)).toMatchObject({ type: 'UserDeleted', data: { reason: 'scim-disabled' } });
       // The read model, once the projection has applied the cleanup's events.
       const account = await waitFor(async () => {
-        const { rows } = await api.db.pool.query(`SELECT suspended, scim_user_id FROM scim_read.accounts WHERE username = 'kept.account@example.com'`);
+        const { rows } = await api.db.pool.query(`SELECT suspended, scim_user_id FROM platform_read.accounts WHERE username = 'kept.account@example.com'`);
         return rows[0]?.scim_user_id === null ? rows : undefined;
       });
       expect(account).toEqual([{ suspended: false, scim_user_id: null }]);

@@ -35,7 +35,7 @@ describe('admin API: teams and their SCIM group mapping', () => {
 
   beforeAll(async () => {
     api = await startScimApi('admin_teams');
-    readYourWrites = new ReadYourWrites(polledCheckpoints(api.db.pool, 'scim'), 5_000);
+    readYourWrites = new ReadYourWrites(polledCheckpoints(api.db.pool, 'platform'), 5_000);
     deps = createCommandDependencies(api.store, createStreamWriter(api.db.pool, api.store), (position) => readYourWrites.acknowledge(position));
     commands = createTeamCommands({ deps, pool: api.db.pool, rules: { maxGroupMembers: 3, maxTeamsPerGroup: 2 } });
     queries = createTeamQueries(api.db.pool);
@@ -104,7 +104,12 @@ describe('admin API: teams and their SCIM group mapping', () => {
     api.scim('patch', `/Groups/${groupId}`, patchOp({ op: 'remove', path: `members[value eq "${user.id}"]` }));
 
   /** The SCIM API's own read-your-writes: its GET returns once the read model holds its writes. */
-  const scimSettled = () => api.scim('get', '/Groups?count=0');
+  /** The platform read model holds every write so far (SCIM writes included, which this app did not acknowledge). */
+  const scimSettled = async () => {
+    const head = await api.store.headPosition();
+    if (head) readYourWrites.acknowledge(head);
+    await readYourWrites.wait();
+  };
 
   async function members(teamId: string): Promise<{ 'account-id': string; kind: string; username: string; 'scim-username': string | null }[]> {
     await scimSettled();

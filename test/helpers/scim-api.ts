@@ -1,5 +1,4 @@
 import type { Express } from 'express';
-import { filter, firstValueFrom } from 'rxjs';
 import request from 'supertest';
 import type { Clock } from '../../shared/clock';
 import { createTwoPhaseWriter } from '../../shared/commands/stream-writer';
@@ -10,8 +9,8 @@ import pino from 'pino';
 import { REDACTED_PATHS } from '../../shared/logging/logger';
 import { serviceLogger } from './service-logs';
 import { composeScimApi } from '../../services/scim-api/compose';
-import { startProjection } from '../../projections/runtime/runner';
-import { scimProjection } from '../../projections/scim/projection';
+import { startReadModels } from '../../projections/runtime/read-models';
+import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { createTestDatabase, type TestDatabase } from './postgres';
 
 export const SCIM_TOKEN = 'test-bootstrap-token-0123456789abcdef-0123456789';
@@ -63,11 +62,13 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
-  const runner = startProjection({ pool: db.pool, store, projection: scimProjection, log });
-  await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
+  const readModels = startReadModels({ pool: db.pool, store, log });
+  await readModels.caughtUp();
+  const changes = new StreamChangeFeed({ pool: db.pool, store });
   const { app, initialise, close: closeApi } = composeScimApi({
     config,
-    checkpoints: runner.checkpoint$,
+    checkpoints: { scim: readModels.scim.checkpoint$, platform: readModels.platform.checkpoint$ },
+    changes,
     pool: db.pool,
     eventStore: store,
     log,
@@ -101,7 +102,8 @@ export async function startScimApi(label: string, env: Record<string, string> = 
     },
     async close() {
       await closeApi();
-      await runner.stop();
+      await readModels.stop();
+      await changes.close();
       await store.close();
       if (!options.db) await db.drop();
     },

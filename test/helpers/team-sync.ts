@@ -1,5 +1,5 @@
 import type { Pool } from '../../shared/db/pool';
-import { SCIM_READ_SCHEMA } from '../../projections/scim/tables';
+import { PLATFORM_READ_SCHEMA } from '../../projections/platform/tables';
 import type { TeamSyncView } from '../../services/team-sync/view';
 
 /**
@@ -7,7 +7,7 @@ import type { TeamSyncView } from '../../services/team-sync/view';
  * model's effective team members and SCIM-granted site admins, in the same shape and order.
  */
 export async function serviceTeamView(pool: Pool): Promise<TeamSyncView> {
-  const s = `"${SCIM_READ_SCHEMA}"`;
+  const s = `"${PLATFORM_READ_SCHEMA}"`;
   const members = await pool.query<{ team_id: string; account_id: string; kind: 'user' | 'service-account'; username: string }>(
     `SELECT team_id, account_id::text AS account_id, kind, username FROM ${s}.team_members
       ORDER BY team_id COLLATE "C", account_id::text COLLATE "C"`,

@@ -9,7 +9,7 @@ describe('platform accounts', () => {
   let accountIds: Map<string, string>;
   beforeAll(async () => {
     api = await startScimApi('platform_accounts');
-    const deps = createCommandDependencies(api.store, createTransactionalWriter(api.db.pool, api.store));
+    const deps = createCommandDependencies(api.store, createTransactionalWriter(api.store));
     const records = parseAccountFile('email,username,displayName\nPat@Example.com,pat,"Pat, the admin"\nlee@example.com,lee,\n', 'csv');
     const outcome = await importAccounts(deps, records, { kind: 'import', id: 'accounts.csv' }, () => new Date());
     accountIds = new Map(outcome.registered.map((r) => [r.email.toLowerCase(), r.accountId]));
@@ -24,7 +24,7 @@ describe('platform accounts', () => {
     expect(events.map((e) => [e.type, e.data])).toEqual([
       ['AccountRegistered', { accountId: accountIds.get('pat@example.com'), email: 'Pat@Example.com', username: 'pat', displayName: 'Pat, the admin' }],
     ]);
-    const deps = createCommandDependencies(api.store, createTransactionalWriter(api.db.pool, api.store));
+    const deps = createCommandDependencies(api.store, createTransactionalWriter(api.store));
     const again = await importAccounts(deps, [{ email: 'pat@EXAMPLE.com', username: 'pat2' }], { kind: 'import', id: 'again' }, () => new Date());
     expect(again).toEqual({ registered: [], alreadyRegistered: ['pat@EXAMPLE.com'] });
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { readCheckpoint } from '../../projections/runtime/checkpoints';
-import { liveSchema, type Projection } from '../../projections/runtime/projection';
+import { eventByEvent, liveSchema, type Projection } from '../../projections/runtime/projection';
 import { rebuildProjection } from '../../projections/runtime/rebuild';
 import { startProjection, type ProjectionRunner, type ProjectionRunnerOptions } from '../../projections/runtime/runner';
 import { createPool, type PoolClient } from '../../shared/db/pool';
@@ -188,7 +188,7 @@ function counterProjection(options: { name?: string; prefix?: string; version?: 
       CREATE TABLE "${schema}".applied (
         seq bigserial PRIMARY KEY, stream_id text NOT NULL, revision bigint NOT NULL, event_id uuid NOT NULL);`,
     canHandle: (event) => event.streamId.startsWith(prefix),
-    async evolve(client: PoolClient, event: RecordedEvent, schema: string) {
+    apply: eventByEvent(async (client: PoolClient, event: RecordedEvent, schema: string) => {
       const v2 = version >= 2;
       await client.query(
         `WITH counted AS (
@@ -201,7 +201,7 @@ function counterProjection(options: { name?: string; prefix?: string; version?: 
          INSERT INTO "${schema}".applied (stream_id, revision, event_id) SELECT $1, $2, $3 FROM counted`,
         [event.streamId, event.revision.toString(), event.id, ...(v2 ? [event.type] : [])],
       );
-    },
+    }),
   };
 }
 

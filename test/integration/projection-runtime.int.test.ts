@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { readCheckpoint } from '../../projections/runtime/checkpoints';
-import { liveSchema, type Projection } from '../../projections/runtime/projection';
+import { eventByEvent, liveSchema, type Projection } from '../../projections/runtime/projection';
 import { startProjection, type ProjectionRunner, type ProjectionRunnerOptions } from '../../projections/runtime/runner';
 import type { PoolClient } from '../../shared/db/pool';
 import type { AppendResult, RecordedEvent } from '../../shared/eventstore/port';
@@ -232,7 +232,7 @@ function counterProjection(options: { faults?: Faults } = {}): { projection: Pro
       CREATE TABLE "${schema}".applied (
         seq bigserial PRIMARY KEY, stream_id text NOT NULL, revision bigint NOT NULL, event_id uuid NOT NULL);`,
     canHandle: (event) => event.streamId.startsWith(prefix),
-    async evolve(client: PoolClient, event: RecordedEvent, schema: string) {
+    apply: eventByEvent(async (client: PoolClient, event: RecordedEvent, schema: string) => {
       const fault = options.faults?.failOn;
       if (options.faults?.delayMs) {
         options.faults.hits++;
@@ -252,7 +252,7 @@ function counterProjection(options: { faults?: Faults } = {}): { projection: Pro
          INSERT INTO "${schema}".applied (stream_id, revision, event_id) SELECT $1, $2, $3 FROM counted`,
         [event.streamId, event.revision.toString(), event.id],
       );
-    },
+    }),
   };
   return { projection, prefix };
 }

@@ -246,7 +246,7 @@ if ('skip' in target) {
       if (head === null) return;
       await firstValueFrom(publisher.checkpoint$.pipe(filter((p) => p !== null && !isAfter(head, p)), timeout({ first: 30_000 })));
       await waitFor('the service projection', async () => {
-        const checkpoint = await readProjectionCheckpoint(api.db.pool, 'scim');
+        const checkpoint = await readProjectionCheckpoint(api.db.pool, 'platform');
         return checkpoint !== null && !isAfter(head, checkpoint);
       });
       await waitFor('team-sync', async () => (await teamSync.lag()).eventsBehind === 0);
@@ -269,7 +269,7 @@ if ('skip' in target) {
 
     it('converges to the service\'s team members and site admins after a concurrent workload: links, pauses, unlinks, site-admin changes, deletions', async () => {
       const started = Date.now();
-      const deps = createCommandDependencies(api.store, createTransactionalWriter(api.db.pool, api.store));
+      const deps = createCommandDependencies(api.store, createTransactionalWriter(api.store));
       const outcome = await importAccounts(
         deps,
         [

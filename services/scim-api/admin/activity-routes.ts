@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Pool } from 'pg';
-import { SCIM_READ_SCHEMA } from '../../../projections/scim/tables';
+import { PLATFORM_READ_SCHEMA } from '../../../projections/platform/tables';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import { AdminApiError, jsonApiResource, queryParameter, sendCollection } from './json-api';
 import { allowMethods } from './method-not-allowed';
@@ -27,7 +27,7 @@ function limitFrom(value: string | undefined): number {
   return limit;
 }
 
-const S = `"${SCIM_READ_SCHEMA}"`;
+const S = `"${PLATFORM_READ_SCHEMA}"`;
 
 /** /api/v2/admin/scim-activity: the most recent events, newest first, with who caused them. */
 export function activityRoutes({ pool, readYourWrites }: { pool: Pool; readYourWrites: ReadYourWrites }): Router {

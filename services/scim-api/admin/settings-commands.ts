@@ -43,7 +43,7 @@ export function createSettingsCommands({
   const groups = createGroupDecider();
 
   async function state(): Promise<SettingsState> {
-    return loadState<SettingsState, SettingsEvent>(deps.store, SETTINGS_STREAM, settingsDecider);
+    return loadState<SettingsState, SettingsEvent>(deps, SETTINGS_STREAM, settingsDecider);
   }
 
   async function run(command: Parameters<typeof settingsDecider.decide>[0]): Promise<SettingsState> {
@@ -51,7 +51,7 @@ export function createSettingsCommands({
   }
 
   async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
-    const group = await loadState<GroupState, GroupEvent>(deps.store, groupStreamId(groupId), groups);
+    const group = await loadState<GroupState, GroupEvent>(deps, groupStreamId(groupId), groups);
     // A setting that names what is not there is unprocessable; 404 is the platform's answer for the endpoint itself.
     if (group.status !== 'Active') throw new ScimError(422, undefined, `site-admin-group-scim-id: there is no SCIM group ${groupId}`);
     const linked = await pool.query(`SELECT 1 FROM unique_keys WHERE scope = 'team.link' AND value = $1 LIMIT 1`, [groupId]);

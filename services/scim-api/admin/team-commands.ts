@@ -74,11 +74,11 @@ export function createTeamCommands({ deps, pool, rules = DEFAULT_TEAM_RULES }: {
   const groups = createGroupDecider();
 
   async function groupState(groupId: string): Promise<GroupState> {
-    return loadState<GroupState, GroupEvent>(deps.store, groupStreamId(groupId), groups);
+    return loadState<GroupState, GroupEvent>(deps, groupStreamId(groupId), groups);
   }
 
   async function siteAdminGroupId(): Promise<string | null> {
-    return (await loadState<SettingsState, SettingsEvent>(deps.store, SETTINGS_STREAM, settingsDecider)).siteAdminGroupId;
+    return (await loadState<SettingsState, SettingsEvent>(deps, SETTINGS_STREAM, settingsDecider)).siteAdminGroupId;
   }
 
   /** The rules that belong to the group and the settings, checked before the link is appended. */

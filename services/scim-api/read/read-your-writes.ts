@@ -19,9 +19,13 @@ export class ReadYourWrites {
     private readonly checkpoints: CheckpointStream,
     private readonly timeoutMs: number,
     private readonly observeWait?: (seconds: number) => void,
+    /** The read model is also kept inline: a write projected in its own statement needs no wait. */
+    private readonly keptInline = false,
   ) {}
 
-  acknowledge(position: Position): void {
+  /** An acknowledged write landed at `position`; `projectedInline` when the inline projections already hold it. */
+  acknowledge(position: Position, projectedInline = false): void {
+    if (projectedInline && this.keptInline) return;
     this.acknowledged = this.acknowledged ? maxPosition(this.acknowledged, position) : position;
   }
 

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { SCIM_READ_SCHEMA } from '../../../projections/scim/tables';
+import { PLATFORM_READ_SCHEMA } from '../../../projections/platform/tables';
 
 export interface TeamMemberView {
   readonly accountId: string;
@@ -66,7 +66,7 @@ interface TeamRow {
 /** `%`, `_` and the escape character itself match literally in a LIKE pattern. */
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-const S = `"${SCIM_READ_SCHEMA}"`;
+const S = `"${PLATFORM_READ_SCHEMA}"`;
 
 export function createTeamQueries(pool: Pool): TeamQueries {
   async function membersOf(teamIds: string[]): Promise<Map<string, TeamMemberView[]>> {

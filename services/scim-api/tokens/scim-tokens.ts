@@ -3,6 +3,7 @@ import type { Clock } from '../../../shared/clock';
 import { handleCommand, type CommandDependencies } from '../../../shared/commands/handle-command';
 import type { CommandContext } from '../../../shared/domain/metadata';
 import { createTokenDecider, tokenStreamId, type TokenRules } from '../../../shared/domain/tokens/token';
+import { sql } from '../../../shared/db/sql-statement';
 import { scimErrors } from '../../../shared/scim/errors';
 import { newTokenId, newTokenValue, tokenHmac } from './token-secret';
 
@@ -71,17 +72,18 @@ export function createScimTokens({ deps, pool, secret, clock, rules }: { deps: C
         decider,
         { type: 'CreateScimToken', data: { tokenId, description, expiresAt: expires }, context },
         {
-          effects: {
-            after: async (client) => {
-              await client.query(`INSERT INTO scim_tokens (id, description, hmac, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
+          newStream: true,
+          rows: () => ({
+            after: [
+              sql(`INSERT INTO scim_tokens (id, description, hmac, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
                 tokenId,
                 description.trim(),
                 hmac,
                 context.now,
                 expires,
-              ]);
-            },
-          },
+              ]),
+            ],
+          }),
         },
       );
       if (result.state.status === 'Absent') throw new Error('token creation left no token');
@@ -91,12 +93,8 @@ export function createScimTokens({ deps, pool, secret, clock, rules }: { deps: C
 
     async revoke(tokenId, context, reason = 'revoked') {
       await handleCommand(deps, tokenStreamId(tokenId), decider, { type: 'RevokeScimToken', data: { tokenId, reason }, context }, {
-        effects: {
-          // Before the append where it cannot share its transaction: the token stops working first.
-          before: async (client) => {
-            await client.query(`UPDATE scim_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [tokenId, context.now]);
-          },
-        },
+        // Before the append where it cannot share its statement: the token stops working first.
+        rows: () => ({ before: [sql(`UPDATE scim_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [tokenId, context.now])] }),
       });
     },
 

@@ -1,18 +1,20 @@
 import type { GroupEvent } from './events';
 
+interface Existing {
+  readonly groupId: string;
+  readonly displayName: string;
+  readonly externalId?: string;
+  /** In the order members joined; no duplicates. */
+  readonly memberIds: readonly string[];
+  readonly created: string;
+  readonly lastModified: string;
+}
+
 export type GroupState =
   | { readonly status: 'Absent' }
-  | {
-      readonly status: 'Active';
-      readonly groupId: string;
-      readonly displayName: string;
-      readonly externalId?: string;
-      /** In the order members joined; no duplicates. */
-      readonly memberIds: readonly string[];
-      readonly created: string;
-      readonly lastModified: string;
-    }
-  | { readonly status: 'Deleted'; readonly groupId: string };
+  | ({ readonly status: 'Active' } & Existing)
+  /** The last name and roster stay: the read model keeps a tombstone row. */
+  | ({ readonly status: 'Deleted' } & Existing);
 
 export const initialGroupState: GroupState = { status: 'Absent' };
 
@@ -42,7 +44,7 @@ export function evolveGroup(state: GroupState, event: GroupEvent): GroupState {
     case 'GroupMembersReplaced':
       return { ...state, memberIds: event.data.memberIds, lastModified: at };
     case 'GroupDeleted':
-      return { status: 'Deleted', groupId: state.groupId };
+      return { ...state, status: 'Deleted', lastModified: at };
     default:
       return state;
   }

@@ -13,7 +13,8 @@ export type UserState =
   | { readonly status: 'Absent' }
   | ({ readonly status: 'Active' } & Existing)
   | ({ readonly status: 'Deactivated' } & Existing)
-  | { readonly status: 'Deleted'; readonly userId: string };
+  /** The last attributes stay: the read model keeps a tombstone row, and the audit trail can show them. */
+  | ({ readonly status: 'Deleted' } & Existing);
 
 export const initialUserState: UserState = { status: 'Absent' };
 
@@ -40,7 +41,7 @@ export function evolveUser(state: UserState, event: UserEvent): UserState {
     case 'UserReactivated':
       return state.status === 'Deactivated' ? { ...state, status: 'Active', lastModified: at } : state;
     case 'UserDeleted':
-      return { status: 'Deleted', userId: event.data.userId };
+      return state.status === 'Active' || state.status === 'Deactivated' ? { ...state, status: 'Deleted', lastModified: at } : state;
     default:
       // Events of newer versions or other aggregates: ignored, never fatal.
       return state;

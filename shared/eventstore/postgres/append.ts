@@ -1,14 +1,21 @@
-import { inTransaction, type Pool, type PoolClient } from '../../db/pool';
+import type { Pool, PoolClient } from '../../db/pool';
+import { composeStatements, sql, type SqlStatement } from '../../db/sql-statement';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventToAppend,
   type ExpectedRevision,
-  type StreamRevision,
 } from '../port';
-import { START } from '../position';
-import { toPosition, type PositionRow } from './rows';
+import { toPosition } from './rows';
+
+/** Unique keys a write claims and releases in its own statement (see shared/uniqueness). */
+export interface AppendKeys {
+  readonly ownerStream: string;
+  readonly ownerId: string;
+  readonly claim: readonly { readonly scope: string; readonly key: string; readonly value: string }[];
+  readonly release: readonly { readonly scope: string; readonly key: string }[];
+}
 
 export interface AppendCommand {
   readonly streamId: string;
@@ -16,121 +23,108 @@ export interface AppendCommand {
   readonly expectedRevision: ExpectedRevision;
   /** NOTIFY channel; the notification is delivered when the appending transaction commits. */
   readonly channel: string;
+  readonly keys?: AppendKeys;
+  /**
+   * Data-modifying statements that commit with the append or not at all, run after it in the same
+   * statement (see composeStatements): an inline projection's rows, a token's row. They may read
+   * the append's result as `head (next_revision, transaction_id, global_position)`.
+   */
+  readonly with?: readonly SqlStatement[];
 }
 
-const STREAM_REVISION_KEY = 'events_stream_revision_key';
-const EVENT_ID_KEY = 'events_event_id_key';
-
-/**
- * Each lost race costs one attempt: with an exact expectation the next attempt reports the
- * winner's revision; `any` and `stream_exists` writers retry on the new head.
- */
-const MAX_ATTEMPTS = 10;
-
-/** Advisory lock class of the event store's per-stream locks (the two-key space, apart from others). */
-const STREAM_LOCK_CLASS = 0x45565453;
+/** Unique keys other owners hold, as the claim named them. */
+export class KeyHeldError extends Error {
+  constructor(readonly keys: readonly { readonly scope: string; readonly key: string; readonly value: string }[]) {
+    super(`unique keys held by another owner: ${keys.map((k) => `${k.scope} ${JSON.stringify(k.key)}`).join(', ')}`);
+    this.name = 'KeyHeldError';
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Appends with the pool. Exact expectations need no lock: losing the race on the unique index is
- * their answer. `any` and `stream_exists` writers would instead retry against each other for as
- * long as the stream is busy, so they queue on a per-stream lock in a transaction of their own.
+ * The append as one statement of `event_store_append` (shared/db/migrations, event-store
+ * functions): registration as an event writer, key claims and releases, the revision check, the
+ * insert and the NOTIFY, followed by `command.with`. In autocommit it is one round trip and one
+ * transaction.
+ * @throws TypeError for an event id that is not a UUID; DuplicateEventIdError for an id given twice.
  */
-export async function appendWithPool(pool: Pool, command: AppendCommand): Promise<AppendResult> {
-  if (queuesOnStream(command)) return inTransaction(pool, (client) => appendInTransaction(client, command));
-  return appendEvents(pool, command, autocommit);
+export function appendStatement(command: AppendCommand): SqlStatement {
+  checkEventIds(command.streamId, command.events);
+  const { keys } = command;
+  const append = sql(
+    `SELECT next_revision, transaction_id, global_position FROM event_store_append($1, $2, $3::jsonb, $4, $5, $6, $7::jsonb, $8::jsonb)`,
+    [
+      command.streamId,
+      String(command.expectedRevision),
+      JSON.stringify(command.events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: e.metadata }))),
+      command.channel,
+      keys?.ownerStream ?? null,
+      keys?.ownerId ?? null,
+      keys ? JSON.stringify(keys.claim) : null,
+      keys ? JSON.stringify(keys.release.map(({ scope, key }) => ({ scope, key }))) : null,
+    ],
+  );
+  return composeStatements(append, command.with ?? []);
 }
 
-/** Appends in the caller's open transaction; a per-stream lock taken here is held until it ends. */
-export async function appendInTransaction(client: PoolClient, command: AppendCommand): Promise<AppendResult> {
-  if (queuesOnStream(command)) {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [STREAM_LOCK_CLASS, command.streamId]);
-  }
-  return appendEvents(client, command, savepointIn(client));
-}
-
-function queuesOnStream({ expectedRevision, events }: AppendCommand): boolean {
-  return events.length > 0 && (expectedRevision === 'any' || expectedRevision === 'stream_exists');
-}
-
-/** Runs the INSERT so that a failure leaves the connection usable for another attempt. */
-type InsertGuard = (insert: () => Promise<AppendResult>) => Promise<AppendResult>;
-
-/** A single statement outside a transaction commits or rolls back on its own. */
-const autocommit: InsertGuard = (insert) => insert();
-
-/** Inside a transaction a failed INSERT would abort it: fence the INSERT in a savepoint. */
-function savepointIn(client: PoolClient): InsertGuard {
-  return async (insert) => {
-    await client.query('SAVEPOINT event_store_append');
-    try {
-      const result = await insert();
-      await client.query('RELEASE SAVEPOINT event_store_append');
-      return result;
-    } catch (error) {
-      await client
-        .query('ROLLBACK TO SAVEPOINT event_store_append; RELEASE SAVEPOINT event_store_append')
-        .catch(() => undefined);
-      throw error;
-    }
-  };
-}
-
-interface StateRow extends PositionRow {
-  /** null on the row that carries the stream's head. */
-  readonly event_id: string | null;
-  readonly stream_id: string;
-  readonly stream_revision: bigint | string;
-}
-
-interface WriteState {
-  readonly found: readonly StateRow[];
-  readonly head: StateRow | undefined;
+interface AppendRow {
+  readonly next_revision: bigint | string;
+  readonly transaction_id: string;
+  readonly global_position: bigint | string;
 }
 
 /**
- * Appends `events` to the stream with optimistic concurrency. Idempotent by event id: checked
- * before the revision, so a retry of a write that already happened returns that write's result.
+ * Runs an append on the pool (its own transaction) or on a client inside the caller's transaction.
+ * @throws WrongExpectedRevisionError, DuplicateEventIdError, KeyHeldError; connection errors as pg raises them.
  */
-async function appendEvents(
-  db: Pool | PoolClient,
-  command: AppendCommand,
-  guard: InsertGuard,
-): Promise<AppendResult> {
-  const { streamId, events, expectedRevision } = command;
-  checkEventIds(streamId, events);
-  let conflict: unknown;
-  let lastActual: StreamRevision | 'no_stream' = 'no_stream';
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const state = await readWriteState(db, streamId, events);
-    const replay = await replayedWrite(db, streamId, events, state.found);
-    if (replay) return replay;
+export async function runAppend(db: Pool | PoolClient, command: AppendCommand): Promise<AppendResult> {
+  const statement = appendStatement(command);
+  try {
+    const { rows } = await db.query<AppendRow>(statement.text, [...statement.values]);
+    const row = rows[0]!;
+    return { nextExpectedRevision: BigInt(row.next_revision), position: toPosition(row) };
+  } catch (error) {
+    throw translateAppendError(command, error);
+  }
+}
 
-    const actual = state.head ? BigInt(state.head.stream_revision) : 'no_stream';
-    if (!satisfies(expectedRevision, actual)) {
-      throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
-    }
-    if (events.length === 0) {
-      return {
-        nextExpectedRevision: actual === 'no_stream' ? -1n : actual,
-        position: state.head ? toPosition(state.head) : START,
-      };
-    }
-    try {
-      return await guard(() => insertEvents(db, command, actual === 'no_stream' ? 0n : actual + 1n));
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // Another writer committed first; the next attempt sees its rows.
-      conflict = error;
-      lastActual = actual;
-    }
+/**
+ * Appends in the caller's open transaction, which must not have written anything yet (the append
+ * registers it as an event writer first). A failed append leaves the transaction usable: the
+ * registration is taken before a savepoint that fences the rest.
+ */
+export async function appendInTransaction(client: PoolClient, command: AppendCommand): Promise<AppendResult> {
+  await client.query('SELECT event_store_register_writer()');
+  await client.query('SAVEPOINT event_store_append');
+  try {
+    const result = await runAppend(client, command);
+    await client.query('RELEASE SAVEPOINT event_store_append');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT event_store_append; RELEASE SAVEPOINT event_store_append').catch(() => undefined);
+    throw error;
   }
-  // Reached when the winner stays invisible (a repeatable-read caller transaction) or the stream stays this busy.
-  if (isUniqueViolation(conflict) && conflict.constraint === EVENT_ID_KEY) {
-    throw new DuplicateEventIdError(streamId, /\(event_id\)=\(([^)]+)\)/.exec(conflict.detail ?? '')?.[1] ?? '');
+}
+
+interface PgError {
+  readonly code?: string;
+  readonly detail?: string;
+}
+
+/** The port's errors for the store function's SQLSTATEs (ES409, ES002, UK409); anything else as it is. */
+export function translateAppendError(command: Pick<AppendCommand, 'streamId' | 'expectedRevision'>, error: unknown): unknown {
+  const { code, detail } = (error ?? {}) as PgError;
+  switch (code) {
+    case 'ES409':
+      return new WrongExpectedRevisionError(command.streamId, command.expectedRevision, detail === 'no_stream' || detail === undefined ? 'no_stream' : BigInt(detail));
+    case 'ES002':
+      return new DuplicateEventIdError(command.streamId, detail ?? '');
+    case 'UK409':
+      return new KeyHeldError(JSON.parse(detail ?? '[]') as { scope: string; key: string; value: string }[]);
+    default:
+      return error;
   }
-  throw new WrongExpectedRevisionError(streamId, expectedRevision, lastActual);
 }
 
 function checkEventIds(streamId: string, events: readonly EventToAppend[]): void {
@@ -141,118 +135,4 @@ function checkEventIds(streamId: string, events: readonly EventToAppend[]): void
     if (seen.has(id)) throw new DuplicateEventIdError(streamId, event.id);
     seen.add(id);
   }
-}
-
-/** The rows already recorded under these event ids, and the stream's last row, in one round trip. */
-async function readWriteState(
-  db: Pool | PoolClient,
-  streamId: string,
-  events: readonly EventToAppend[],
-): Promise<WriteState> {
-  const { rows } = await db.query<StateRow>(
-    `SELECT event_id::text AS event_id, stream_id, stream_revision,
-            transaction_id::text AS transaction_id, global_position
-       FROM events WHERE event_id = ANY($2::uuid[])
-     UNION ALL
-     (SELECT NULL, stream_id, stream_revision, transaction_id::text, global_position
-        FROM events WHERE stream_id = $1 ORDER BY stream_revision DESC LIMIT 1)`,
-    [streamId, events.map((e) => e.id)],
-  );
-  return { found: rows.filter((r) => r.event_id !== null), head: rows.find((r) => r.event_id === null) };
-}
-
-/**
- * The result of the earlier write when these ids are exactly that write (same stream, same
- * order, same count); null when none of them is recorded; DuplicateEventIdError otherwise.
- */
-async function replayedWrite(
-  db: Pool | PoolClient,
-  streamId: string,
-  events: readonly EventToAppend[],
-  found: readonly StateRow[],
-): Promise<AppendResult | null> {
-  if (found.length === 0) return null;
-  const byId = new Map(found.map((row) => [row.event_id!.toLowerCase(), row]));
-  const first = byId.get(events[0]!.id.toLowerCase());
-  const reused = events.find((e) => byId.has(e.id.toLowerCase()))!;
-  if (!first || found.length !== events.length) throw new DuplicateEventIdError(streamId, reused.id);
-  const firstRevision = BigInt(first.stream_revision);
-  events.forEach((event, i) => {
-    const row = byId.get(event.id.toLowerCase())!;
-    const inPlace =
-      row.stream_id === streamId &&
-      BigInt(row.stream_revision) === firstRevision + BigInt(i) &&
-      row.transaction_id === first.transaction_id;
-    if (!inPlace) throw new DuplicateEventIdError(streamId, reused.id);
-  });
-  // One write is one transaction's rows in a stream: the earlier write must not extend past these ids.
-  const lastRevision = firstRevision + BigInt(events.length - 1);
-  const { rowCount } = await db.query(
-    `SELECT 1 FROM events
-      WHERE stream_id = $1 AND stream_revision IN ($2::bigint - 1, $3::bigint + 1) AND transaction_id = $4::xid8`,
-    [streamId, firstRevision.toString(), lastRevision.toString(), first.transaction_id],
-  );
-  if (rowCount) throw new DuplicateEventIdError(streamId, reused.id);
-  const last = byId.get(events[events.length - 1]!.id.toLowerCase())!;
-  return { nextExpectedRevision: lastRevision, position: toPosition(last) };
-}
-
-function satisfies(expected: ExpectedRevision, actual: StreamRevision | 'no_stream'): boolean {
-  switch (expected) {
-    case 'any':
-      return true;
-    case 'no_stream':
-      return actual === 'no_stream';
-    case 'stream_exists':
-      return actual !== 'no_stream';
-    default:
-      return actual === expected;
-  }
-}
-
-/**
- * One multi-row INSERT; the NOTIFY rides in the same statement, hence the same transaction, so
- * listeners wake when the rows commit and not before. Rows are numbered in the order given, so
- * global_position follows stream_revision within the write.
- */
-async function insertEvents(
-  db: Pool | PoolClient,
-  command: AppendCommand,
-  firstRevision: StreamRevision,
-): Promise<AppendResult> {
-  const payload = JSON.stringify(
-    command.events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: e.metadata })),
-  );
-  const { rows } = await db.query<PositionRow & { stream_revision: bigint | string }>(
-    `WITH inserted AS (
-       INSERT INTO events (event_id, stream_id, stream_revision, event_type, data, metadata)
-       SELECT (e.event->>'id')::uuid, $1, $2::bigint + e.ordinality - 1, e.event->>'type',
-              e.event->'data', e.event->'metadata'
-         FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(event, ordinality)
-        ORDER BY e.ordinality
-       RETURNING stream_revision, transaction_id, global_position
-     )
-     SELECT stream_revision, transaction_id::text AS transaction_id, global_position,
-            (SELECT pg_notify($4, '')) AS notified
-       FROM inserted ORDER BY stream_revision DESC LIMIT 1`,
-    [command.streamId, firstRevision.toString(), payload, command.channel],
-  );
-  const last = rows[0]!;
-  return { nextExpectedRevision: BigInt(last.stream_revision), position: toPosition(last) };
-}
-
-interface UniqueViolation {
-  readonly code: '23505';
-  readonly constraint?: string;
-  readonly detail?: string;
-}
-
-function isUniqueViolation(error: unknown): error is UniqueViolation {
-  const e = error as Partial<UniqueViolation> | null;
-  return (
-    e !== null &&
-    typeof e === 'object' &&
-    e.code === '23505' &&
-    (e.constraint === STREAM_REVISION_KEY || e.constraint === EVENT_ID_KEY)
-  );
 }

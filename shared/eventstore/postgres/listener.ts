@@ -11,10 +11,20 @@ const HEALTHY_AFTER_MS = 10_000;
  * may have grown": subscribers re-read and poll anyway, so a lost notification (or a lost
  * connection) delays delivery and never loses an event.
  */
+export interface NotificationObserver {
+  /** A notification's payload, in the order the server sent them. */
+  notified(payload: string): void;
+  /** The connection was (re)established: notifications sent while it was down are lost. */
+  connected(): void;
+  /** The connection is gone: notifications are lost until connected() is called again. */
+  lost(): void;
+}
+
 export class NotificationListener {
   /** Bumped on every notification and every (re)connection. */
   private version = 0;
   private readonly waiters = new Set<() => void>();
+  private readonly observers = new Set<NotificationObserver>();
   private client: Client | undefined;
   private connectedAt = 0;
   private reconnectDelayMs = MIN_RECONNECT_DELAY_MS;
@@ -33,6 +43,19 @@ export class NotificationListener {
     if (this.started || this.closed) return;
     this.started = true;
     void this.connect();
+  }
+
+  /** Tells `observer` every payload from now on, and every loss and return of the connection. */
+  observe(observer: NotificationObserver): () => void {
+    this.observers.add(observer);
+    if (!this.client) observer.lost();
+    this.start();
+    return () => this.observers.delete(observer);
+  }
+
+  /** Whether LISTEN is in effect now. */
+  get listening(): boolean {
+    return this.client !== undefined;
   }
 
   /** The current version, to hand back to wait() after reading the log. */
@@ -76,7 +99,10 @@ export class NotificationListener {
   private async connect(): Promise<void> {
     if (this.closed) return;
     const client = new Client(this.config);
-    client.on('notification', () => this.wake());
+    client.on('notification', (message) => {
+      for (const observer of this.observers) observer.notified(message.payload ?? '');
+      this.wake();
+    });
     // Errors while connecting reject connect() below; later ones mean the connection is gone.
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, undefined));
@@ -96,6 +122,7 @@ export class NotificationListener {
     }
     this.client = client;
     this.connectedAt = Date.now();
+    for (const observer of this.observers) observer.connected();
     if (this.version > 0) this.log?.info({ channel: this.channel }, 'listener reconnected');
     // Whatever was notified while nobody listened: let every subscriber look.
     this.wake();
@@ -104,6 +131,7 @@ export class NotificationListener {
   private lost(client: Client, err: Error | undefined): void {
     if (this.client !== client) return;
     this.client = undefined;
+    for (const observer of this.observers) observer.lost();
     void client.end().catch(() => undefined);
     if (this.closed) return;
     if (Date.now() - this.connectedAt >= HEALTHY_AFTER_MS) this.reconnectDelayMs = MIN_RECONNECT_DELAY_MS;

@@ -12,10 +12,11 @@ import type {
   Subscription,
 } from '../port';
 import { START, type Position } from '../position';
-import { appendInTransaction, appendWithPool } from './append';
+import { appendInTransaction, runAppend, type AppendKeys } from './append';
+import type { SqlStatement } from '../../db/sql-statement';
 import { NotificationListener } from './listener';
-import { EVENT_COLUMNS, VISIBLE, positionParams, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
-import { PostgresSubscription, type ScannedRow } from './subscription';
+import { EVENT_COLUMNS, positionParams, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
+import { PostgresSubscription, type ScannedPage, type ScannedRow } from './subscription';
 
 export interface PostgresEventStoreOptions {
   /** Owned by the caller: close() leaves it open. */
@@ -39,6 +40,22 @@ export interface PostgresEventStore extends EventStore {
     streamId: string,
     events: readonly EventToAppend[],
     options: AppendOptions,
+  ): Promise<AppendResult>;
+  /**
+   * Appends, claims and releases `keys` and runs `with` (data-modifying statements: an inline
+   * projection's rows, a token's row) in one statement, so all of it commits or none of it does.
+   * @throws WrongExpectedRevisionError, DuplicateEventIdError, KeyHeldError (append.ts).
+   */
+  /**
+   * Committed events after `after` in position order, NOT bounded by writers still in flight: an
+   * event of a transaction that commits later may land before those returned. Only for a reader
+   * that has made sure no writer it cares about is in flight (a rebuild holding the live tables).
+   */
+  readCommitted(after: Position | undefined, maxCount: number): Promise<RecordedEvent[]>;
+  appendWith(
+    streamId: string,
+    events: readonly EventToAppend[],
+    options: AppendOptions & { readonly keys?: AppendKeys; readonly with?: readonly SqlStatement[] },
   ): Promise<AppendResult>;
 }
 
@@ -67,21 +84,13 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
     after: Position | undefined,
     limit: number,
     streamPrefixes: readonly string[] | undefined,
-  ): Promise<ScannedRow[]> {
-    // Rows the filter drops still advance the scan, without their payload. ORDER BY names the
-    // table's columns: the output's transaction_id is text, and would sort as text.
-    const { rows } = await pool.query<ScannedRow>(
-      `SELECT event_id::text AS event_id, stream_id, stream_revision, event_type,
-              CASE WHEN matched THEN data END AS data, CASE WHEN matched THEN metadata END AS metadata,
-              recorded_at, transaction_id::text AS transaction_id, global_position, matched
-         FROM (SELECT e.*, ($4::text[] IS NULL OR e.stream_id ^@ ANY($4::text[])) AS matched
-                 FROM events e
-                WHERE ${VISIBLE} AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-                ORDER BY e.transaction_id, e.global_position LIMIT $3) page
-        ORDER BY page.transaction_id, page.global_position`,
+  ): Promise<ScannedPage> {
+    // Rows the filter drops still advance the scan, without their payload (event_store_read_after).
+    const { rows } = await pool.query<ScannedRow & { kind: 'bound' | 'event'; held_back: boolean | null }>(
+      `SELECT * FROM event_store_read_after($1::xid8, $2::bigint, $3, $4::text[])`,
       [...positionParams(after ?? START), Math.max(0, limit), streamPrefixes ? [...streamPrefixes] : null],
     );
-    return rows;
+    return { rows: rows.filter((r) => r.kind === 'event'), heldBack: rows.some((r) => r.kind === 'bound' && r.held_back === true) };
   }
 
   return {
@@ -89,12 +98,17 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async appendToStream(streamId, events, { expectedRevision }) {
       assertOpen();
-      return appendWithPool(pool, { streamId, events, expectedRevision, channel });
+      return runAppend(pool, { streamId, events, expectedRevision, channel });
     },
 
     async appendToStreamInTransaction(client, streamId, events, { expectedRevision }) {
       assertOpen();
       return appendInTransaction(client, { streamId, events, expectedRevision, channel });
+    },
+
+    async appendWith(streamId, events, { expectedRevision, keys, with: statements }) {
+      assertOpen();
+      return runAppend(pool, { streamId, events, expectedRevision, channel, ...(keys ? { keys } : {}), ...(statements ? { with: statements } : {}) });
     },
 
     async readStream(streamId, { fromRevision = 0n, maxCount }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -108,9 +122,19 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
       return rows.map(toRecordedEvent);
     },
 
+    async readCommitted(after, maxCount) {
+      assertOpen();
+      const { rows } = await pool.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+          ORDER BY transaction_id, global_position LIMIT $3`,
+        [...positionParams(after ?? START), Math.max(0, maxCount)],
+      );
+      return rows.map(toRecordedEvent);
+    },
+
     async readAll({ after, maxCount = DEFAULT_READ_ALL_COUNT }: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       assertOpen();
-      return (await readPage(after, maxCount, undefined)).map(toRecordedEvent);
+      return (await readPage(after, maxCount, undefined)).rows.map(toRecordedEvent);
     },
 
     subscribeToAll({ after, maxCount, filter }: SubscribeToAllOptions = {}): Subscription {
@@ -132,11 +156,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async headPosition(): Promise<Position | null> {
       assertOpen();
-      const { rows } = await pool.query<PositionRow>(
-        `SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
-          WHERE ${VISIBLE}
-          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
-      );
+      const { rows } = await pool.query<PositionRow>(`SELECT transaction_id, global_position FROM event_store_head()`);
       return rows[0] ? toPosition(rows[0]) : null;
     },
 

@@ -8,13 +8,6 @@ import type { Position } from '../position';
 export const EVENT_COLUMNS = `event_id::text AS event_id, stream_id, stream_revision, event_type, data, metadata,
   recorded_at, transaction_id::text AS transaction_id, global_position`;
 
-/**
- * Only rows whose transaction is older than every transaction still in flight: none of them can
- * still commit, and no new transaction can get a smaller id, so this prefix of the
- * (transaction_id, global_position) order never grows in the middle. Reads alias events as `e`.
- */
-export const VISIBLE = 'e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())';
-
 export interface EventRow {
   readonly event_id: string;
   readonly stream_id: string;

@@ -6,8 +6,14 @@ import { toPosition, toRecordedEvent, type EventRow } from './rows';
 /** A row of the global log as a subscription scans it; payload columns only when `matched`. */
 export type ScannedRow = EventRow & { readonly matched: boolean };
 
+/** One read of the log: its rows, and whether an event writer still in flight held later rows back. */
+export interface ScannedPage {
+  readonly rows: readonly ScannedRow[];
+  readonly heldBack: boolean;
+}
+
 export interface SubscriptionSource {
-  readPage(after: Position | undefined, limit: number, streamPrefixes: readonly string[] | undefined): Promise<ScannedRow[]>;
+  readPage(after: Position | undefined, limit: number, streamPrefixes: readonly string[] | undefined): Promise<ScannedPage>;
   readonly listener: NotificationListener;
   readonly pageSize: number;
   readonly pollIntervalMs: number;
@@ -38,9 +44,9 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
   /** Listener version taken before the last short page was read; set while at the live end. */
   private seenAtEnd: number | undefined;
   /**
-   * Set when a notified commit was not yet visible: an older transaction still in flight holds
-   * it back (any writing transaction on the server counts, and most send no notification when
-   * they end), so the log is read again after this short, growing delay instead of the poll interval.
+   * Set while an event writer still in flight holds later rows back: it notifies when it commits,
+   * but not when it rolls back, so the log is read again after this short, growing delay instead
+   * of the poll interval.
    */
   private heldBackRetryMs: number | undefined;
   private ended = false;
@@ -109,22 +115,17 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
 
   private async readMore(): Promise<void> {
     const { listener, pageSize, pollIntervalMs } = this.source;
-    let notified = false;
     if (this.seenAtEnd !== undefined) {
       await listener.wait(this.seenAtEnd, this.heldBackRetryMs ?? pollIntervalMs, this.stop.signal);
-      notified = listener.seen !== this.seenAtEnd;
       this.seenAtEnd = undefined;
       if (this.ended) return;
     }
     // Taken before the read, so a commit notified while the query runs is not slept through.
     const seen = listener.seen;
-    const rows = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
+    const { rows, heldBack } = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
     if (this.ended) return;
-    if (rows.length > 0) this.heldBackRetryMs = undefined;
-    else if (notified || this.heldBackRetryMs !== undefined) {
-      // Capped low: the rows show up as soon as the blocker ends, and a re-read is a cheap index scan.
-      this.heldBackRetryMs = Math.min(pollIntervalMs, HELD_BACK_RETRY_MAX_MS, (this.heldBackRetryMs ?? 1) * 2);
-    }
+    // Capped low: the rows show up as soon as the writer ends, and a re-read is a cheap index scan.
+    this.heldBackRetryMs = heldBack ? Math.min(pollIntervalMs, HELD_BACK_RETRY_MAX_MS, (this.heldBackRetryMs ?? 1) * 2) : undefined;
 
     let droppedSinceLastEvent = false;
     for (const row of rows) {

@@ -1,6 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { readCheckpoint } from '../../projections/runtime/checkpoints';
+import { platformProjection } from '../../projections/platform/projection';
+import { PLATFORM_READ_SCHEMA } from '../../projections/platform/tables';
+import type { Projection } from '../../projections/runtime/projection';
 import { rebuildProjection } from '../../projections/runtime/rebuild';
+import { inlineReads } from '../../projections/runtime/runner';
 import { scimProjection } from '../../projections/scim/projection';
 import { SCIM_READ_SCHEMA } from '../../projections/scim/tables';
 import { createTeamCommands } from '../../services/scim-api/admin/team-commands';
@@ -14,7 +18,8 @@ import type { RecordedEvent } from '../../shared/eventstore/port';
 import { comparePositions } from '../../shared/eventstore/position';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
-const TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
+const PLATFORM_TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
+const SCIM_TABLES = ['users', 'groups', 'group_members'] as const;
 
 const admin: CommandContext = {
   commandId: 'projection-spec',
@@ -25,7 +30,7 @@ const admin: CommandContext = {
   now: new Date().toISOString(),
 };
 
-describe('the SCIM projection', () => {
+describe('the read-model projections (scim, kept inline; platform, in log order)', () => {
   let api: ScimApiUnderTest;
   let events: RecordedEvent[];
   let teamIds: { a: string; b: string; c: string };
@@ -50,7 +55,7 @@ describe('the SCIM projection', () => {
     await api.scim('delete', `/Groups/${g1}`);
 
     // Teams, links, pauses, the site-admin group and tokens: the admin side of the read model.
-    const deps = createCommandDependencies(api.store, createStreamWriter(api.db.pool, api.store));
+    const deps = createCommandDependencies(api.store, createStreamWriter(api.db.pool, api.store, [scimProjection]));
     const teams = createTeamCommands({ deps, pool: api.db.pool });
     const settings = (command: SettingsCommand) => handleCommand(deps, SETTINGS_STREAM, settingsDecider, command);
     const member = (value: string | undefined) => ({ value: value! });
@@ -96,20 +101,22 @@ describe('the SCIM projection', () => {
     await api.close();
   });
 
-  async function dump(schema: string): Promise<Record<string, unknown[]>> {
+  async function dump(schema: string, tables: readonly string[] = PLATFORM_TABLES): Promise<Record<string, unknown[]>> {
     const result: Record<string, unknown[]> = {};
-    for (const table of TABLES) {
+    for (const table of tables) {
       const { rows } = await api.db.pool.query(`SELECT * FROM "${schema}".${table} ORDER BY 1, 2`);
       result[table] = rows;
     }
     return result;
   }
 
-  async function project(schema: string, sequence: readonly RecordedEvent[]): Promise<void> {
+  /** Applies `sequence` into a fresh schema, `batch` events per apply call. */
+  async function project(schema: string, sequence: readonly RecordedEvent[], projection: Projection = platformProjection, batch = 1): Promise<void> {
     await api.db.pool.query(`CREATE SCHEMA "${schema}"`);
-    await api.db.pool.query(scimProjection.createTables(schema));
+    await api.db.pool.query(projection.createTables(schema));
+    const handled = sequence.filter((e) => projection.canHandle(e));
     await inTransaction(api.db.pool, async (client) => {
-      for (const event of sequence) if (scimProjection.canHandle(event)) await scimProjection.evolve(client, event, schema);
+      for (let i = 0; i < handled.length; i += batch) await projection.apply(client, handled.slice(i, i + batch), schema);
     });
   }
 
@@ -125,7 +132,23 @@ describe('the SCIM projection', () => {
     );
   });
 
-  it('leaves the same rows when every event is delivered twice', async () => {
+  it('scim: builds the rows the writers kept inline, one event or a whole log at a time, delivered once or twice', async () => {
+    const live = await dump(SCIM_READ_SCHEMA, SCIM_TABLES);
+    await project('scim_one_by_one', events, scimProjection);
+    await project('scim_all_at_once', events, scimProjection, events.length);
+    await project('scim_each_twice', events.flatMap((e) => [e, e]), scimProjection, 7);
+    await project('scim_history_twice', [...events, ...events], scimProjection, 5);
+    expect(await dump('scim_one_by_one', SCIM_TABLES)).toEqual(live);
+    expect(await dump('scim_all_at_once', SCIM_TABLES)).toEqual(live);
+    expect(await dump('scim_each_twice', SCIM_TABLES)).toEqual(live);
+    expect(await dump('scim_history_twice', SCIM_TABLES)).toEqual(live);
+    expect(live.users).toHaveLength(8);
+    expect((live.users as { deleted: boolean }[]).filter((u) => u.deleted)).toHaveLength(1);
+    // G2 keeps its roster (6, and 2 who was deleted), G3 has four; the deleted G1 and G4 none.
+    expect(live.group_members).toHaveLength(6);
+  });
+
+  it('platform: leaves the same rows when every event is delivered twice', async () => {
     await project('once', events);
     await project('each_twice', events.flatMap((e) => [e, e]));
     await project('history_twice', [...events, ...events]);
@@ -140,10 +163,10 @@ describe('the SCIM projection', () => {
 
   it('ends with the members, grants and settings the rules give', async () => {
     const { rows: members } = await api.db.pool.query<{ team_id: string; account_id: string; kind: string }>(
-      `SELECT team_id, account_id, kind FROM "${SCIM_READ_SCHEMA}".team_members ORDER BY team_id, account_id`,
+      `SELECT team_id, account_id, kind FROM "${PLATFORM_READ_SCHEMA}".team_members ORDER BY team_id, account_id`,
     );
     const account = async (userId: string) =>
-      (await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${SCIM_READ_SCHEMA}".users WHERE id = $1`, [userId])).rows[0]!.account_id;
+      (await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${PLATFORM_READ_SCHEMA}".users WHERE id = $1`, [userId])).rows[0]!.account_id;
     const of = (teamId: string) => members.filter((m) => m.team_id === teamId).map((m) => m.account_id).sort();
     const accounts = async (...indexes: number[]) => (await Promise.all(indexes.map((i) => account(userIds[i]!)))).sort();
     // G3 is 0, 3 (deactivated), 5, 6: the followers A and B have the active ones, A its robot too.
@@ -151,25 +174,29 @@ describe('the SCIM projection', () => {
     expect(of(teamIds.b)).toEqual(await accounts(0, 5, 6));
     // C was detached from the deleted G4 and kept its members (6 and 7).
     expect(of(teamIds.c)).toEqual(await accounts(6, 7));
-    const { rows: teams } = await api.db.pool.query(`SELECT id, scim_group_id, link_paused FROM "${SCIM_READ_SCHEMA}".teams WHERE id = $1`, [teamIds.c]);
+    const { rows: teams } = await api.db.pool.query(`SELECT id, scim_group_id, link_paused FROM "${PLATFORM_READ_SCHEMA}".teams WHERE id = $1`, [teamIds.c]);
     expect(teams).toEqual([{ id: teamIds.c, scim_group_id: null, link_paused: false }]);
     // G3's grants (0, 5, 6 after 4 left) stayed through the clear; setting G2 (6) revoked the others;
     // disabling SCIM revoked nobody.
-    const { rows: admins } = await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${SCIM_READ_SCHEMA}".site_admins ORDER BY 1`);
+    const { rows: admins } = await api.db.pool.query<{ account_id: string }>(`SELECT account_id FROM "${PLATFORM_READ_SCHEMA}".site_admins ORDER BY 1`);
     expect(admins.map((r) => r.account_id)).toEqual(await accounts(6));
-    const { rows: settings } = await api.db.pool.query(`SELECT status, site_admin_group_id FROM "${SCIM_READ_SCHEMA}".settings`);
+    const { rows: settings } = await api.db.pool.query(`SELECT status, site_admin_group_id FROM "${PLATFORM_READ_SCHEMA}".settings`);
     expect(settings).toEqual([{ status: 'enabled', site_admin_group_id: null }]);
   });
 
-  it('equals the live read model, row for row', async () => {
-    expect(await dump(SCIM_READ_SCHEMA)).toEqual(await dump('once'));
+  it('platform: equals the live read model, row for row', async () => {
+    expect(await dump(PLATFORM_READ_SCHEMA)).toEqual(await dump('once'));
   });
 
-  it('rebuilds from position zero into fresh tables equal to the live ones, and swaps them in', async () => {
-    const live = await dump(SCIM_READ_SCHEMA);
-    const result = await rebuildProjection({ pool: api.db.pool, store: api.store, projection: scimProjection });
+  it('rebuilds both from position zero into fresh tables equal to the live ones, and swaps them in', async () => {
+    const live = await dump(PLATFORM_READ_SCHEMA);
+    const result = await rebuildProjection({ pool: api.db.pool, store: api.store, projection: platformProjection });
     expect(result.events).toBe(events.length);
-    expect(await dump(SCIM_READ_SCHEMA)).toEqual(live);
+    expect(await dump(PLATFORM_READ_SCHEMA)).toEqual(live);
+    const liveScim = await dump(SCIM_READ_SCHEMA, SCIM_TABLES);
+    const readCommitted = inlineReads(api.store, scimProjection)!;
+    await rebuildProjection({ pool: api.db.pool, store: api.store, projection: scimProjection, readCommitted });
+    expect(await dump(SCIM_READ_SCHEMA, SCIM_TABLES)).toEqual(liveScim);
     // The service keeps answering from the swapped-in tables.
     expect((await api.scim('get', '/Users?filter=' + encodeURIComponent('userName eq "p1-renamed@example.com"'))).body.totalResults).toBe(1);
   });
@@ -212,7 +239,7 @@ async function settled(api: ScimApiUnderTest): Promise<RecordedEvent[]> {
     const { rows } = await api.db.pool.query<{ count: string }>('SELECT count(*)::text AS count FROM events');
     const events = await api.allEvents();
     const last = events.at(-1)?.position;
-    const checkpoint = await readCheckpoint(api.db.pool, scimProjection.name);
+    const checkpoint = await readCheckpoint(api.db.pool, platformProjection.name);
     if (events.length === Number(rows[0]!.count) && last && checkpoint && comparePositions(checkpoint, last) >= 0) return events;
     await delay(20);
   }
