@@ -19,7 +19,7 @@ import { comparePositions } from '../../shared/eventstore/position';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 const PLATFORM_TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
-const SCIM_TABLES = ['users', 'groups', 'group_members'] as const;
+const SCIM_TABLES = ['users', 'groups', 'group_members', 'resource_counts'] as const;
 
 const admin: CommandContext = {
   commandId: 'projection-spec',
