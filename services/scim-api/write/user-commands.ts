@@ -40,6 +40,8 @@ export function createUserCommands({ deps, pool }: { deps: CommandDependencies; 
       keysOf: userKeys,
       owner: { stream: userStreamId(userId), id: userId },
       ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      // Its id was made for this command: there is no stream to read.
+      newStream: command.type === 'ProvisionUser',
     });
 
   return {
