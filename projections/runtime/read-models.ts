@@ -6,6 +6,9 @@ import { platformProjection } from '../platform/projection';
 import { scimProjection } from '../scim/projection';
 import { startProjection, type ProjectionRunner } from './runner';
 
+/** How long the scim runner gathers a batch while writers keep its read model inline. */
+export const INLINE_FOLLOW_WINDOW_MS = 200;
+
 export interface ReadModels {
   readonly scim: ProjectionRunner;
   readonly platform: ProjectionRunner;
@@ -16,9 +19,11 @@ export interface ReadModels {
 
 /** Runs the service's two projections (see projections/registry.ts) in this process. */
 export function startReadModels({ pool, store, log }: { pool: Pool; store: EventStore; log?: Logger }): ReadModels {
-  const runner = (projection: typeof scimProjection | typeof platformProjection) =>
-    startProjection({ pool, store, projection, ...(log ? { log: log.child({ projection: projection.name }) } : {}) });
-  const scim = runner(scimProjection);
+  const runner = (projection: typeof scimProjection | typeof platformProjection, batchWindowMs?: number) =>
+    startProjection({ pool, store, projection, ...(batchWindowMs === undefined ? {} : { batchWindowMs }), ...(log ? { log: log.child({ projection: projection.name }) } : {}) });
+  // With the Postgres store the writers keep the scim read model inline: its runner only catches
+  // what another writer appended and moves the checkpoint, so it may gather a long batch.
+  const scim = runner(scimProjection, store.kind === 'postgres' ? INLINE_FOLLOW_WINDOW_MS : undefined);
   const platform = runner(platformProjection);
   return {
     scim,

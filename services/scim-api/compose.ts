@@ -13,6 +13,7 @@ import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
 import { createPool } from '../../shared/db/pool';
 import { createRateBudget } from '../../shared/rate-limit/rate-budget';
+import { LinkableAccounts } from '../../shared/uniqueness/account-emails';
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
 import { activityRoutes } from './admin/activity-routes';
@@ -108,7 +109,8 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
 
   const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
   const tokens = createScimTokens({ deps, pool, secret, clock });
-  const users = createUserCommands({ deps, pool });
+  const linkable = new LinkableAccounts(pool, parts.changes);
+  const users = createUserCommands({ deps, pool, linkableAccount: (email) => linkable.find(email) });
   // Settings need the cleanup, the cleanup needs the group commands, and those clear the
   // site-admin setting when its group goes: the late binding below closes that loop.
   const late: { settings?: ReturnType<typeof createSettingsCommands> } = {};
