@@ -43,11 +43,9 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
   const d = data(event);
 
   switch (event.type) {
-    case 'UserProvisioned': {
-      const attributes = (d.attributes ?? {}) as Record<string, unknown>;
-      const notes = [d.active === false ? 'suspended' : '', d.linkedExistingAccount === true ? 'linked to an existing account' : ''].filter(Boolean);
-      return `user ${shown(text(attributes.userName) ?? '?')} provisioned${notes.length ? ` (${notes.join(', ')})` : ''}`;
-    }
+    case 'UserProvisioned':
+    case 'AccountRegistered':
+      return summariseSync(event);
     case 'UserAttributesChanged': {
       const names = [...Object.keys((d.set ?? {}) as object), ...(Array.isArray(d.unset) ? d.unset.map(String) : [])];
       const listed = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
@@ -73,8 +71,6 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
       return `group ${await group()}: members replaced (now ${ids(event, 'memberIds')})`;
     case 'GroupDeleted':
       return `group ${await group()} deleted`;
-    case 'AccountRegistered':
-      return `account ${shown(str(event, 'username'))} registered`;
     case 'TeamCreated':
       return `team ${shown(str(event, 'name'))} created`;
     case 'TeamLinkedToScimGroup':
@@ -108,24 +104,67 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
   }
 }
 
-/** One activity row per event, keyed by its position: a redelivered event adds nothing. */
-export async function recordActivity(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<void> {
+/** An activity row, as the activity table holds it. */
+export interface ActivityRow {
+  readonly position_commit: string;
+  readonly position_prepare: string;
+  readonly event_id: string;
+  readonly occurred_at: string;
+  readonly event_type: string;
+  readonly stream_id: string;
+  readonly actor_kind: string | null;
+  readonly actor_id: string | null;
+  readonly request_id: string | null;
+  readonly summary: string;
+}
+
+export function activityRow(event: RecordedEvent, summary: string): ActivityRow {
   const metadata = event.metadata as Metadata;
+  return {
+    position_commit: event.position.commit.toString(),
+    position_prepare: event.position.prepare.toString(),
+    event_id: event.id,
+    occurred_at: text(metadata.occurredAt) ?? event.recordedAt.toISOString(),
+    event_type: event.type,
+    stream_id: event.streamId,
+    actor_kind: text(metadata.actor?.kind),
+    actor_id: text(metadata.actor?.id),
+    request_id: text(metadata.requestId),
+    summary,
+  };
+}
+
+/**
+ * The summary of an event that names only what the event itself carries (a provisioning, a
+ * registration), so it needs no read of the tables; undefined for every other event.
+ */
+export function summaryFromEventAlone(event: RecordedEvent): string | undefined {
+  if (event.type !== 'UserProvisioned' && event.type !== 'AccountRegistered') return undefined;
+  // summarise() reads no table for these two.
+  return summariseSync(event);
+}
+
+function summariseSync(event: RecordedEvent): string {
+  const d = data(event);
+  if (event.type === 'AccountRegistered') return `account ${shown(str(event, 'username'))} registered`;
+  const attributes = (d.attributes ?? {}) as Record<string, unknown>;
+  const notes = [d.active === false ? 'suspended' : '', d.linkedExistingAccount === true ? 'linked to an existing account' : ''].filter(Boolean);
+  return `user ${shown(text(attributes.userName) ?? '?')} provisioned${notes.length ? ` (${notes.join(', ')})` : ''}`;
+}
+
+/** Activity rows, many per statement; a row already recorded (same position) is left alone. */
+export async function insertActivity(client: PoolClient, t: TableIn, rows: readonly ActivityRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await client.query(
     `INSERT INTO ${t('activity')} (position_commit, position_prepare, event_id, occurred_at, event_type, stream_id, actor_kind, actor_id, request_id, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(position_commit bigint, position_prepare bigint, event_id text, occurred_at timestamptz,
+       event_type text, stream_id text, actor_kind text, actor_id text, request_id text, summary text)
      ON CONFLICT (position_commit, position_prepare) DO NOTHING`,
-    [
-      event.position.commit,
-      event.position.prepare,
-      event.id,
-      text(metadata.occurredAt) ?? event.recordedAt.toISOString(),
-      event.type,
-      event.streamId,
-      text(metadata.actor?.kind),
-      text(metadata.actor?.id),
-      text(metadata.requestId),
-      await summarise(client, t, event),
-    ],
+    [JSON.stringify(rows)],
   );
+}
+
+/** One activity row per event, keyed by its position: a redelivered event adds nothing. */
+export async function recordActivity(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<void> {
+  await insertActivity(client, t, [activityRow(event, await summarise(client, t, event))]);
 }

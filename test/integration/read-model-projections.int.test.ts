@@ -152,9 +152,14 @@ describe('the read-model projections (scim, kept inline; platform, in log order)
     await project('once', events);
     await project('each_twice', events.flatMap((e) => [e, e]));
     await project('history_twice', [...events, ...events]);
+    // In batches too, where runs of provisionings are written together.
+    await project('each_twice_batched', events.flatMap((e) => [e, e]), platformProjection, 9);
+    await project('all_at_once', events, platformProjection, events.length);
     const once = await dump('once');
     expect(await dump('each_twice')).toEqual(once);
     expect(await dump('history_twice')).toEqual(once);
+    expect(await dump('each_twice_batched')).toEqual(once);
+    expect(await dump('all_at_once')).toEqual(once);
     expect(once.users).toHaveLength(8);
     // G2 kept two members, one of whom was deleted (and so left every group); G3 has four.
     expect(once.group_members).toHaveLength(5);
