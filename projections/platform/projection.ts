@@ -5,10 +5,10 @@ import { SETTINGS_STREAM, type SettingsEvent } from '../../shared/domain/setting
 import type { TeamEvent } from '../../shared/domain/teams/team';
 import type { TokenEvent } from '../../shared/domain/tokens/token';
 import { primaryEmail } from '../../shared/domain/users/attributes';
-import type { UserEvent, UserProvisioned } from '../../shared/domain/users/events';
+import type { UserAttributesChanged, UserEvent, UserProvisioned } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import { EventApplyError, type Projection } from '../runtime/projection';
-import { activityRow, insertActivity, recordActivity, summaryFromEventAlone, type ActivityRow } from './activity';
+import { activityRow, insertActivity, Names, summarise, type ActivityRow } from './activity';
 import { membersJoined, membersLeft, reconcileSiteAdmins, reconcileTeam, userWentActive, userWentInactive } from './followers';
 import { platformTablesSql, type PlatformTable, type TableIn } from './tables';
 
@@ -282,22 +282,25 @@ export const platformProjection: Projection = {
   canHandle: () => true,
   async apply(client, events, schema) {
     const t: TableIn = (name: PlatformTable) => `"${schema}".${name}`;
-    const inserts = new PendingInserts();
+    // Every summary of the batch from one read of the names it mentions.
+    const names = await Names.prefetch(client, t, events);
+    const pending = new PendingWrites();
     for (const event of events) {
-      if (inserts.take(event)) continue;
+      pending.activity.push(activityRow(event, summarise(event, names)));
+      names.note(event);
+      if (pending.take(event)) continue;
       // An event that reads or changes what earlier ones wrote: they are written first.
-      await inserts.flush(client, t);
+      await pending.flushRows(client, t);
       await evolveOne(client, t, event);
     }
-    await inserts.flush(client, t);
+    await pending.flushRows(client, t);
+    await insertActivity(client, t, pending.activity);
   },
 };
 
-/** Applies one event: its activity row, then its rows; names the event when it fails. */
+/** Applies one event's rows; names the event when it fails. */
 async function evolveOne(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<void> {
   try {
-    // Before the rows change, so the summary can name what the event renamed or removed.
-    await recordActivity(client, t, event);
     const { streamId } = event;
     if (streamId.startsWith('user-')) return await evolveUser(client, t, event as RecordedEvent & UserEvent);
     if (streamId.startsWith('group-')) return await evolveGroup(client, t, event as RecordedEvent & GroupEvent);
@@ -311,34 +314,48 @@ async function evolveOne(client: PoolClient, t: TableIn, event: RecordedEvent): 
 }
 
 /**
- * Rows of events that only add rows and read none (a provisioning that made its own account, an
- * account registration), gathered so that a run of them is written with one statement per table:
- * what a rebuild and a burst of provisioning mostly consist of.
+ * Rows of events that only add rows or set a user's name, and read none (a provisioning that made
+ * its own account, an account registration, a change of a user's attributes), gathered so that a
+ * run of them is written with one statement per table: what a burst of provisioning and a rebuild
+ * mostly consist of. Activity rows of every event are gathered too.
  */
-class PendingInserts {
-  private activity: ActivityRow[] = [];
+class PendingWrites {
+  readonly activity: ActivityRow[] = [];
   private users: unknown[] = [];
   private accounts: unknown[] = [];
+  /** Per user: the last revision and time of its attribute changes, and the last userName they set. */
+  private renames = new Map<string, { id: string; revision: string; at: string; user_name: string | null }>();
 
   /** Gathers the event's rows and says so; false for an event that must be applied on its own. */
   take(event: RecordedEvent): boolean {
-    const summary = summaryFromEventAlone(event);
-    if (summary === undefined) return false;
     const at = occurredAt(event);
-    if (event.type === 'UserProvisioned') {
-      const { userId, attributes, active, accountId, linkedExistingAccount } = (event as RecordedEvent & UserProvisioned).data;
-      if (linkedExistingAccount) return false;
-      this.users.push({ id: userId, revision: event.revision.toString(), user_name: attributes.userName, active, account_id: accountId, created: at, last_modified: at });
-      this.accounts.push({ id: accountId, email: primaryEmail(attributes) ?? '', username: attributes.userName, display_name: null, source: 'scim', scim_user_id: userId, scim_active: active, registered: at });
-    } else {
-      const { accountId, email, username, displayName } = (event as RecordedEvent & AccountEvent).data;
-      this.accounts.push({ id: accountId, email, username, display_name: displayName ?? null, source: 'imported', scim_user_id: null, scim_active: false, registered: at });
+    switch (event.type) {
+      case 'UserProvisioned': {
+        const { userId, attributes, active, accountId, linkedExistingAccount } = (event as RecordedEvent & UserProvisioned).data;
+        if (linkedExistingAccount) return false;
+        this.users.push({ id: userId, revision: event.revision.toString(), user_name: attributes.userName, active, account_id: accountId, created: at, last_modified: at });
+        this.accounts.push({ id: accountId, email: primaryEmail(attributes) ?? '', username: attributes.userName, display_name: null, source: 'scim', scim_user_id: userId, scim_active: active, registered: at });
+        return true;
+      }
+      case 'AccountRegistered': {
+        const { accountId, email, username, displayName } = (event as RecordedEvent & AccountEvent).data;
+        this.accounts.push({ id: accountId, email, username, display_name: displayName ?? null, source: 'imported', scim_user_id: null, scim_active: false, registered: at });
+        return true;
+      }
+      case 'UserAttributesChanged': {
+        const { userId, set } = (event as RecordedEvent & UserAttributesChanged).data;
+        const before = this.renames.get(userId);
+        const userName = typeof set.userName === 'string' ? set.userName : (before?.user_name ?? null);
+        this.renames.set(userId, { id: userId, revision: event.revision.toString(), at, user_name: userName });
+        return true;
+      }
+      default:
+        return false;
     }
-    this.activity.push(activityRow(event, summary));
-    return true;
   }
 
-  async flush(client: PoolClient, t: TableIn): Promise<void> {
+  /** Writes the gathered rows (not the activity): new users and accounts first, then renames. */
+  async flushRows(client: PoolClient, t: TableIn): Promise<void> {
     if (this.users.length > 0) {
       await client.query(
         `INSERT INTO ${t('users')} (id, revision, user_name, active, account_id, created, last_modified)
@@ -355,9 +372,17 @@ class PendingInserts {
         [JSON.stringify(this.accounts)],
       );
     }
-    await insertActivity(client, t, this.activity);
-    this.activity = [];
+    if (this.renames.size > 0) {
+      // Only the userName is kept here (summaries and member names); it cannot be unset.
+      await client.query(
+        `UPDATE ${t('users')} u SET revision = r.revision, last_modified = r.at, user_name = coalesce(r.user_name, u.user_name)
+           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, revision bigint, at timestamptz, user_name text)
+          WHERE u.id = r.id AND u.revision < r.revision`,
+        [JSON.stringify([...this.renames.values()])],
+      );
+    }
     this.users = [];
     this.accounts = [];
+    this.renames = new Map();
   }
 }
