@@ -4,6 +4,9 @@ import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
 import { platformProjection } from '../platform/projection';
 import { scimProjection } from '../scim/projection';
+import { readCheckpointRow } from './checkpoints';
+import { liveSchema } from './projection';
+import { schemaExists } from './rebuild';
 import { startProjection, type ProjectionRunner } from './runner';
 
 /** How long the scim runner gathers a batch while writers keep its read model inline. */
@@ -39,4 +42,28 @@ export function startReadModels({ pool, store, log }: { pool: Pool; store: Event
       await Promise.all([scim.stop(), platform.stop()]);
     },
   };
+}
+
+/**
+ * Waits until another process (the projector, `make projector`) has built both read models at this
+ * code's versions: an API started with RUN_PROJECTIONS=false writes the scim read model inline,
+ * so it must not take a request before its tables exist. Polls every `intervalMs`; `onWait` is
+ * told once when it has to wait.
+ * @throws the signal's reason when aborted.
+ */
+export async function readModelsBuilt(pool: Pool, { signal, intervalMs = 250, onWait }: { signal?: AbortSignal; intervalMs?: number; onWait?: () => void } = {}): Promise<void> {
+  let told = false;
+  for (;;) {
+    signal?.throwIfAborted();
+    const built = await Promise.all(
+      [scimProjection, platformProjection].map(async (projection) => {
+        const row = await readCheckpointRow(pool, projection.name);
+        return row !== null && row.version === projection.version && (await schemaExists(pool, liveSchema(projection)));
+      }),
+    );
+    if (built.every(Boolean)) return;
+    if (!told) onWait?.();
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

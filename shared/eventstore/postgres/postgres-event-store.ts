@@ -27,6 +27,8 @@ export interface PostgresEventStoreOptions {
   readonly notifyChannel?: string;
   /** Rows a subscription reads per query. */
   readonly pageSize?: number;
+  /** At the live end, the shortest time between two reads of one subscription (see subscription.ts). */
+  readonly liveReadIntervalMs?: number;
 }
 
 export interface PostgresEventStore extends EventStore {
@@ -62,6 +64,8 @@ export interface PostgresEventStore extends EventStore {
 export const DEFAULT_NOTIFY_CHANNEL = 'event_store';
 export const DEFAULT_POLL_INTERVAL_MS = 500;
 export const DEFAULT_PAGE_SIZE = 500;
+/** 10 ms: at most 100 reads a second per subscriber when busy, well inside the 50 ms lag the service aims at. */
+export const DEFAULT_LIVE_READ_INTERVAL_MS = 10;
 /** readAll returns one page; callers page on with `after`. */
 export const DEFAULT_READ_ALL_COUNT = 1000;
 
@@ -146,6 +150,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
           listener,
           pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
           pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          liveReadIntervalMs: options.liveReadIntervalMs ?? DEFAULT_LIVE_READ_INTERVAL_MS,
           released: (s) => subscriptions.delete(s),
         },
         { after, maxCount, streamPrefixes: filter?.streamPrefixes },

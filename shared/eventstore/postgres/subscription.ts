@@ -17,6 +17,12 @@ export interface SubscriptionSource {
   readonly listener: NotificationListener;
   readonly pageSize: number;
   readonly pollIntervalMs: number;
+  /**
+   * At the live end, the shortest time between two reads: commits notified meanwhile are read
+   * together, so a busy log costs a subscriber a bounded number of reads per second instead of
+   * one per append (ms; 0 reads at every notification).
+   */
+  readonly liveReadIntervalMs: number;
   /** Called once when the subscription ends, however it ends. */
   released(subscription: PostgresSubscription): void;
 }
@@ -28,6 +34,20 @@ export interface PostgresSubscriptionOptions {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * Catch-up by pages, then live. The consumer pulls: at most one page is held in memory, and the
@@ -50,6 +70,8 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
    */
   private heldBackRetryMs: number | undefined;
   private ended = false;
+  /** When the last read of the log started (ms since the epoch). */
+  private lastReadAt = 0;
   private readonly stop = new AbortController();
   /** The pull in flight: next() calls are served one at a time, and unsubscribe() waits for it. */
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -118,8 +140,11 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     if (this.seenAtEnd !== undefined) {
       await listener.wait(this.seenAtEnd, this.heldBackRetryMs ?? pollIntervalMs, this.stop.signal);
       this.seenAtEnd = undefined;
+      const sinceLastRead = Date.now() - this.lastReadAt;
+      if (sinceLastRead < this.source.liveReadIntervalMs) await sleep(this.source.liveReadIntervalMs - sinceLastRead, this.stop.signal);
       if (this.ended) return;
     }
+    this.lastReadAt = Date.now();
     // Taken before the read, so a commit notified while the query runs is not slept through.
     const seen = listener.seen;
     const { rows, heldBack } = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
