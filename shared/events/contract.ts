@@ -7,6 +7,7 @@ import type { SettingsEvent } from '../domain/settings/settings';
 import type { TeamEvent } from '../domain/teams/team';
 import type { TokenEvent } from '../domain/tokens/token';
 import type { UserEvent } from '../domain/users/events';
+import { ENVELOPE_POSITION_PATTERN } from './position';
 
 /**
  * The published contract of the event stream: the Kafka envelope, and the data of every event type
@@ -306,7 +307,7 @@ export const envelopeSchema = z
       .meta({ description: "0-based position of the event in its stream, as a decimal string. Dedupe by (streamId, revision)." }),
     position: z
       .string()
-      .regex(/^[0-9]+\/[0-9]+$/)
+      .regex(ENVELOPE_POSITION_PATTERN)
       .meta({ description: 'Position in the global log, `<commit>/<prepare>`; orders events across streams.' }),
     occurredAt: timestamp('When the service decided the event (RFC 3339).'),
     data: z.record(z.string(), z.unknown()).meta({ description: 'The event itself; its schema is `<type>.v<schemaVersion>.schema.json`.' }),
