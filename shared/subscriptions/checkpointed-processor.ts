@@ -110,7 +110,10 @@ export interface CheckpointedProcessor {
   checkpoint(): Position | null;
   /** True once a batch that reached the live end has committed; false again after a failure or a move back. */
   readonly caughtUp$: Observable<boolean>;
-  /** From the saved checkpoint (read now, whichever processor saved it) to the end of the log. */
+  /**
+   * From the saved checkpoint (read now, whichever processor saved it) to the end of the log, through
+   * the port (countEventsAfter, readAll): every event counts, whatever the subscription's filter.
+   */
   lag(): Promise<ProcessorLag>;
   /** How the run ended: 'reached' once a range (`until`) is handled, 'stopped' after stop(). */
   readonly finished: Promise<'reached' | 'stopped'>;
