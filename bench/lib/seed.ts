@@ -2,7 +2,7 @@
  * Seeds a store the way the service's own write side fills it, never with SQL into the read
  * models: events through the event-store port (shared/eventstore) and, in the same transaction,
  * the unique keys the service claims for them (computed by the write side's own rule,
- * services/scim-api/write/keys-of-stream.ts), so that a seeded user is indistinguishable from
+ * services/scim-api/commands/keys-of-stream.ts), so that a seeded user is indistinguishable from
  * one POSTed over HTTP (disabling SCIM finds it, a duplicate POST gets 409). The service then
  * builds its read model from these events by itself, through its projection.
  *
@@ -17,7 +17,7 @@ import { createPostgresEventStore, type PostgresEventStore } from '../../shared/
 import { START } from '../../shared/eventstore/position';
 import type { UniqueKey } from '../../shared/uniqueness/keys';
 import { claimKeys } from '../../shared/uniqueness/unique-key-table';
-import { keysOfStream } from '../../services/scim-api/write/keys-of-stream';
+import { keysOfStream } from '../../services/scim-api/commands/keys-of-stream';
 import { entraUserAttributes } from './entra';
 
 export interface Seeder {

@@ -14,7 +14,7 @@ import { openSeeder, TEMPLATE_RUN } from './seed';
 import { deleteTopics, ROOT, startService } from './service';
 import { setTimeout as delay } from 'node:timers/promises';
 
-const INPUTS = ['shared/db/migrations', 'shared/eventstore', 'shared/uniqueness', 'shared/domain', 'projections', 'services/scim-api/write', 'bench/lib/seed.ts', 'bench/lib/entra.ts', 'bench/lib/templates.ts'];
+const INPUTS = ['shared/db/migrations', 'shared/eventstore', 'shared/uniqueness', 'shared/domain', 'projections', 'services/scim-api/commands', 'bench/lib/seed.ts', 'bench/lib/entra.ts', 'bench/lib/templates.ts'];
 
 function filesUnder(relative: string): string[] {
   const full = path.join(ROOT, relative);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from '../../shared/db/pool';
-import { comparePositions, type Position } from '../../shared/eventstore/position';
+import type { Position } from '../../shared/eventstore/position';
 
 /** NOTIFY channel a checkpoint move is announced on; the payload is the projection's name. */
 export const CHECKPOINT_CHANNEL = 'projection_checkpoint';
@@ -79,11 +79,6 @@ export async function writeCheckpoint(
     [name, position?.commit.toString() ?? null, position?.prepare.toString() ?? null, version ?? null],
   );
   if (!rowCount) throw new Error(`projection ${name}: no checkpoint row to write`);
-}
-
-export function samePosition(a: Position | null, b: Position | null): boolean {
-  if (a === null || b === null) return a === b;
-  return comparePositions(a, b) === 0;
 }
 
 /**

@@ -3,7 +3,7 @@
  * one row per aggregate carrying its stream revision, written from the aggregate's state (see
  * rows.ts): in the append's own statement with the Postgres store, by the projection runner
  * otherwise. A deleted resource keeps a tombstone row (`deleted`), so a replayed event cannot
- * bring it back.
+ * bring it back. Where each SCIM attribute lives in them, for filters and sorts: read-model-mapping.ts.
  */
 export function scimTablesSql(schema: string): string {
   const s = `"${schema}"`;

@@ -1,7 +1,7 @@
 import type { IHeaders, Message } from 'kafkajs';
 import type { RecordedEvent } from '../../shared/eventstore/port';
-import { formatPosition } from '../../shared/eventstore/position';
 import type { EventEnvelope } from '../../shared/events/contract';
+import { formatEnvelopePosition } from '../../shared/events/position';
 import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
 
 export type { EventEnvelope } from '../../shared/events/contract';
@@ -24,7 +24,7 @@ export function toEnvelope(event: RecordedEvent): EventEnvelope {
     schemaVersion: schemaVersionOf(event),
     streamId: event.streamId,
     revision: event.revision.toString(),
-    position: formatPosition(event.position),
+    position: formatEnvelopePosition(event.position),
     occurredAt: occurredAtOf(event),
     data: event.data,
     metadata: event.metadata,

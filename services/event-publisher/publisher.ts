@@ -1,19 +1,16 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Partitioners, type Kafka, type Message, type Producer, type RetryOptions } from 'kafkajs';
 import { Client } from 'pg';
-import { BehaviorSubject, type Observable } from 'rxjs';
-import { MessageBatches } from '../../shared/eventstore/message-batches';
-import { backoff } from '../../shared/process/backoff';
+import type { Observable } from 'rxjs';
 import type { Pool } from '../../shared/db/pool';
-import type { EventStore, RecordedEvent, SubscriptionMessage } from '../../shared/eventstore/port';
-import { formatPosition, isAfter, type Position } from '../../shared/eventstore/position';
-import { positionParams } from '../../shared/eventstore/postgres/rows';
+import type { EventStore, RecordedEvent } from '../../shared/eventstore/port';
+import { formatPosition, type Position } from '../../shared/eventstore/position';
 import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
+import { SAVED, startCheckpointedProcessor, type CheckpointStore, type ProcessorLag } from '../../shared/subscriptions/checkpointed-processor';
 import { occurredAtOf, toKafkaMessage } from './envelope';
 
 export interface EventPublisherOptions {
-  /** Holds publisher_checkpoints (and, with the Postgres store, the events counted by lag()). */
+  /** Holds publisher_checkpoints and the advisory lock of the active publisher. */
   readonly pool: Pool;
   readonly store: EventStore;
   readonly kafka: Kafka;
@@ -49,12 +46,8 @@ export interface EventPublisherOptions {
   readonly now?: () => number;
 }
 
-export interface PublisherLag {
-  /** Events after the saved checkpoint, capped at LAG_COUNT_CAP. */
-  readonly eventsBehind: number;
-  /** Age of the oldest unpublished event (by occurredAt); 0 when caught up. */
-  readonly secondsBehind: number;
-}
+/** Events after the saved checkpoint (capped at LAG_COUNT_CAP), and the age in seconds of the oldest (by occurredAt). */
+export type PublisherLag = ProcessorLag;
 
 export interface EventPublisher {
   /** The saved checkpoint: the current value first, then every change (after each acknowledged batch). */
@@ -74,41 +67,129 @@ export const DEFAULT_STOP_GRACE_MS = 10_000;
 export const DEFAULT_STANDBY_RETRY_MS = 5_000;
 export const LAG_COUNT_CAP = 10_000;
 
-type Outcome = 'stopped' | 'moved';
-
 /**
- * Publishes every event of the store to one Kafka topic, in global order, keyed by stream id.
- * One batch is in flight at a time: it is sent (idempotent producer, acks from all in-sync replicas),
- * and only once the broker acknowledged it is its checkpoint saved. Any failure (broker or database)
- * backs off, reconnects, and resubscribes from the saved checkpoint, so a batch that failed halfway is
- * sent again whole: consumers may see an event twice, never miss one, and never see a stream out of order.
+ * Publishes every event of the store to one Kafka topic, in global order, keyed by stream id, on
+ * the checkpointed processor (shared/subscriptions/checkpointed-processor.ts). One batch is in flight
+ * at a time: it is sent (idempotent producer, acks from all in-sync replicas), and only once the
+ * broker acknowledged it is its checkpoint saved. Any failure (broker or database) backs off,
+ * reconnects, and resubscribes from the saved checkpoint, so a batch that failed halfway is sent
+ * again whole: consumers may see an event twice, never miss one, and never see a stream out of order.
  *
  * One publisher per name is active at a time (a Postgres advisory lock, held on its own connection):
  * every API instance may run one, and the others stand by until the active one stops or dies.
  */
 export function startEventPublisher(options: EventPublisherOptions): EventPublisher {
-  const { pool, store, kafka, topic } = options;
-  if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new Error(`partitions must be a positive integer, not ${options.partitions}`);
+  const { pool, store, topic } = options;
   const name = options.name ?? `kafka:${topic}`;
+  const source = options.source ?? EVENT_SOURCE_PREFIX;
+  const log = (options.log ?? createLogger({ level: 'silent' })).child({ component: 'event-publisher', topic });
+  const sender = createTopicSender({ ...options, log });
+  const leadership = new Leadership(pool, `event-publisher:${name}`);
+  let standingBy = false;
+
+  /** The publisher_checkpoints row, moved only after the broker acknowledged the batch. */
+  const checkpoints: CheckpointStore = {
+    read: () => readCheckpoint(pool, name),
+    async commit(batch, work) {
+      // Another instance may already have taken over: do not publish beside it.
+      leadership.assertHeld();
+      await work();
+      if (batch.events.length > 0) await options.beforeCheckpoint?.(batch.events);
+      if (await saveCheckpoint(pool, name, batch.from, batch.to)) return SAVED;
+      // Another publisher with this name, or an operator replaying from an earlier position.
+      return { saved: false, stored: await readCheckpoint(pool, name) };
+    },
+  };
+
+  const processor = startCheckpointedProcessor({
+    store,
+    checkpoints,
+    handle: (events) => sender.send(events),
+    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    batchWindowMs: options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
+    retry: options.retry ?? DEFAULT_RETRY,
+    standbyRetryMs: options.standbyRetryMs ?? DEFAULT_STANDBY_RETRY_MS,
+    async prepare() {
+      if (!(await leadership.acquire())) {
+        if (!standingBy) log.info('another publisher is active under this name; standing by');
+        standingBy = true;
+        return 'standby';
+      }
+      standingBy = false;
+      await sender.connect();
+      return 'ready';
+    },
+    onSubscribe(from, { recovering }) {
+      log.info({ from: from && formatPosition(from), source, recovering }, 'publishing');
+    },
+    onRecovered(checkpoint) {
+      log.info({ checkpoint: checkpoint && formatPosition(checkpoint) }, 'publishing again after a failure');
+    },
+    async onFailure(error, { attempt, retryInMs, checkpoint }) {
+      await sender.disconnect();
+      // Whatever failed, hold the lock only on a healthy connection: acquire() reconnects.
+      if (!leadership.healthy()) await leadership.release();
+      log.error(
+        { err: error, attempt, retryInMs, checkpoint: checkpoint && formatPosition(checkpoint) },
+        'publishing failed; resending from the last saved checkpoint',
+      );
+    },
+    async release() {
+      await sender.disconnect();
+      await leadership.release();
+    },
+    occurredAt: (event) => new Date(occurredAtOf(event)),
+    lagCap: LAG_COUNT_CAP,
+    ...(options.now ? { now: options.now } : {}),
+    log,
+  });
+
+  return {
+    checkpoint$: processor.checkpoint$,
+    lag: () => processor.lag(),
+    async stop() {
+      // A send to an unreachable broker ends after the producer's retries; this bounds a hung one.
+      const grace = setTimeout(() => void sender.disconnect(), options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+      await processor.stop();
+      clearTimeout(grace);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sending
+
+export interface TopicSenderOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** Partitions when the topic is created. */
+  readonly partitions: number;
+  readonly replicationFactor?: number;
+  /** The deployment's CloudEvents source (`ce_source`). */
+  readonly source?: string;
+  readonly maxRequestBytes?: number;
+  readonly producerRetry?: RetryOptions;
+  readonly log?: Logger;
+}
+
+/** Events to one topic with the service's envelope and keys (envelope.ts): the publisher's, and a republish's. */
+export interface TopicSender {
+  /** Creates the topic when missing, then connects a producer (no-op while one is connected). */
+  connect(): Promise<void>;
+  /** Sends the events in order, acknowledged by every in-sync replica; connects first when needed. */
+  send(events: readonly RecordedEvent[]): Promise<void>;
+  /** Drops the producer: after a failure its sequence numbers may be off, so the next send makes a new one. */
+  disconnect(): Promise<void>;
+}
+
+export function createTopicSender(options: TopicSenderOptions): TopicSender {
+  const { kafka, topic } = options;
+  if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new Error(`partitions must be a positive integer, not ${options.partitions}`);
   const replicationFactor = options.replicationFactor ?? 1;
   const source = options.source ?? EVENT_SOURCE_PREFIX;
-  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH_SIZE);
-  const batchWindowMs = Math.max(0, options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS);
   const maxRequestBytes = Math.max(1, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const now = options.now ?? Date.now;
-  const log = (options.log ?? createLogger({ level: 'silent' })).child({ component: 'event-publisher', topic });
-
-  const checkpoint$ = new BehaviorSubject<Position | null>(null);
-  const stopping = new AbortController();
-  const leadership = new Leadership(pool, `event-publisher:${name}`);
+  const log = options.log ?? createLogger({ level: 'silent' });
   let producer: Producer | undefined;
-  /** What this publisher last saved or read back: the only position it may save after. */
-  let committed: Position | null = null;
-  const setCommitted = (position: Position | null): void => {
-    committed = position;
-    if (!samePosition(checkpoint$.getValue(), position)) checkpoint$.next(position);
-  };
 
   async function ensureTopic(): Promise<void> {
     const admin = kafka.admin();
@@ -138,7 +219,9 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
     }
   }
 
-  async function connectProducer(): Promise<Producer> {
+  async function connect(): Promise<Producer> {
+    if (producer) return producer;
+    await ensureTopic();
     // kafkajs requires one request in flight for idempotence; sequence numbers then keep its own
     // retries from writing a message twice. Its retries are bounded so that a long outage surfaces
     // here (kafkajs warns that this weakens exactly-once: this publisher promises at-least-once).
@@ -154,129 +237,25 @@ export function startEventPublisher(options: EventPublisherOptions): EventPublis
     return created;
   }
 
-  async function dropProducer(): Promise<void> {
-    const old = producer;
-    producer = undefined;
-    // A fresh producer (and producer id) after a failure: the old one's sequence numbers may be off.
-    await old?.disconnect().catch(() => undefined);
-  }
-
-  async function send(target: Producer, events: readonly RecordedEvent[]): Promise<void> {
-    for (const messages of chunkByBytes(
-      events.map((event) => toKafkaMessage(event, source)),
-      maxRequestBytes,
-    )) {
-      await target.send({ topic, acks: -1, messages });
-    }
-  }
-
-  async function publishBatch(target: Producer, messages: readonly SubscriptionMessage[]): Promise<Outcome | undefined> {
-    let to: Position | null = null;
-    for (const message of messages) {
-      const position = message.kind === 'event' ? message.event.position : message.position;
-      if (position !== null && (to === null || isAfter(position, to))) to = position;
-    }
-    if (to === null || (committed !== null && !isAfter(to, committed))) return undefined;
-    const events = messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
-    // Another instance may already have taken over: do not publish beside it.
-    leadership.assertHeld();
-    if (events.length > 0) {
-      await send(target, events);
-      await options.beforeCheckpoint?.(events);
-    }
-    if (!(await saveCheckpoint(pool, name, committed, to))) {
-      // Another publisher with this name, or an operator replaying from an earlier position.
-      const stored = await readCheckpoint(pool, name);
-      log.warn({ from: committed && formatPosition(committed), to: stored && formatPosition(stored) }, 'checkpoint moved elsewhere; resubscribing from it');
-      setCommitted(stored);
-      return 'moved';
-    }
-    setCommitted(to);
-    log.debug({ events: events.length, checkpoint: formatPosition(to) }, 'batch published');
-    return undefined;
-  }
-
-  async function publishFrom(target: Producer, from: Position | null, progressed: () => void): Promise<Outcome> {
-    const subscription = store.subscribeToAll(from ? { after: from } : {});
-    const batches = new MessageBatches(subscription, batchSize, batchWindowMs, stopping.signal);
-    try {
-      for (;;) {
-        const { messages, done } = await batches.next();
-        if (messages.length > 0) {
-          const outcome = await publishBatch(target, messages);
-          if (outcome) return outcome;
-          progressed();
-        }
-        if (done) {
-          if (stopping.signal.aborted) return 'stopped';
-          throw new Error('the subscription ended');
-        }
-      }
-    } finally {
-      await subscription.unsubscribe();
-    }
-  }
-
-  async function run(): Promise<void> {
-    let failures = 0;
-    let standingBy = false;
-    while (!stopping.signal.aborted) {
-      try {
-        if (!(await leadership.acquire())) {
-          if (!standingBy) log.info('another publisher is active under this name; standing by');
-          standingBy = true;
-          await delay(options.standbyRetryMs ?? DEFAULT_STANDBY_RETRY_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
-          continue;
-        }
-        standingBy = false;
-        if (!producer) await ensureTopic();
-        const target = producer ?? (await connectProducer());
-        const from = await readCheckpoint(pool, name);
-        setCommitted(from);
-        log.info({ from: from && formatPosition(from), source, recovering: failures > 0 }, 'publishing');
-        const outcome = await publishFrom(target, from, () => {
-          if (failures > 0) log.info({ checkpoint: committed && formatPosition(committed) }, 'publishing again after a failure');
-          failures = 0;
-        });
-        if (outcome === 'stopped') break;
-      } catch (error) {
-        await dropProducer();
-        // Whatever failed, hold the lock only on a healthy connection: acquire() reconnects.
-        if (!leadership.healthy()) await leadership.release();
-        if (stopping.signal.aborted) break;
-        const waitMs = backoff(retry, failures++);
-        log.error(
-          { err: error, attempt: failures, retryInMs: waitMs, checkpoint: committed && formatPosition(committed) },
-          'publishing failed; resending from the last saved checkpoint',
-        );
-        await delay(waitMs, undefined, { signal: stopping.signal }).catch(() => undefined);
-      }
-    }
-    await dropProducer();
-    await leadership.release();
-  }
-
-  const running = run().catch((err: unknown) => log.fatal({ err }, 'event publisher crashed'));
-
   return {
-    checkpoint$: checkpoint$.asObservable(),
-
-    async lag() {
-      const checkpoint = await readCheckpoint(pool, name);
-      const after = checkpoint ? { after: checkpoint } : {};
-      const [eventsBehind, oldest] = await Promise.all([countEventsAfter(pool, store, checkpoint), store.readAll({ ...after, maxCount: 1 })]);
-      const first = oldest[0];
-      const secondsBehind = first ? Math.max(0, (now() - Date.parse(occurredAtOf(first))) / 1000) : 0;
-      return { eventsBehind, secondsBehind };
+    async connect() {
+      await connect();
     },
 
-    async stop() {
-      stopping.abort();
-      // A send to an unreachable broker ends after the producer's retries; this bounds a hung one.
-      const grace = setTimeout(() => void producer?.disconnect().catch(() => undefined), options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
-      await running;
-      clearTimeout(grace);
-      checkpoint$.complete();
+    async send(events) {
+      const target = await connect();
+      for (const messages of chunkByBytes(
+        events.map((event) => toKafkaMessage(event, source)),
+        maxRequestBytes,
+      )) {
+        await target.send({ topic, acks: -1, messages });
+      }
+    },
+
+    async disconnect() {
+      const old = producer;
+      producer = undefined;
+      await old?.disconnect().catch(() => undefined);
     },
   };
 }
@@ -374,38 +353,6 @@ async function saveCheckpoint(pool: Pool, name: string, expected: Position | nul
     [name, to.commit.toString(), to.prepare.toString(), expected?.commit.toString() ?? null, expected?.prepare.toString() ?? null],
   );
   return rowCount === 1;
-}
-
-function samePosition(a: Position | null, b: Position | null): boolean {
-  return a === b || (a !== null && b !== null && a.commit === b.commit && a.prepare === b.prepare);
-}
-
-/** Events after `checkpoint`, up to LAG_COUNT_CAP: counted in SQL with the Postgres store, else paged. */
-async function countEventsAfter(pool: Pool, store: EventStore, checkpoint: Position | null): Promise<number> {
-  if (store.kind === 'postgres') {
-    // Assumes the store lives in `pool`'s database, as createEventStore builds it.
-    const [commit, prepare] = positionParams(checkpoint ?? { commit: 0n, prepare: 0n });
-    const { rows } = await pool.query<{ behind: number }>(
-      `WITH b AS MATERIALIZED (SELECT event_store_visible_bound() AS bound)
-       SELECT count(*)::int AS behind FROM (
-         SELECT 1 FROM events e, b
-          WHERE e.transaction_id < b.bound AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
-          LIMIT $3) unpublished`,
-      [commit, prepare, LAG_COUNT_CAP],
-    );
-    return rows[0]?.behind ?? 0;
-  }
-  let count = 0;
-  let after = checkpoint;
-  const pageSize = 1_000;
-  while (count < LAG_COUNT_CAP) {
-    const page = await store.readAll({ ...(after ? { after } : {}), maxCount: Math.min(pageSize, LAG_COUNT_CAP - count) });
-    count += page.length;
-    const last = page[page.length - 1];
-    if (!last || page.length < pageSize) break;
-    after = last.position;
-  }
-  return count;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -21,25 +21,26 @@ import { adminRouter } from './admin/admin-router';
 import { authenticationTokensRoutes, platformTeamsRoutes } from './admin/platform-routes';
 import { adminRateLimit, perAdministrator, wholeEndpoint } from './admin/rate-limits';
 import { createScimCleanup } from './admin/scim-cleanup';
-import { createSettingsCommands } from './admin/settings-commands';
 import { settingsRoutes } from './admin/settings-routes';
-import { createTeamCommands } from './admin/team-commands';
 import { teamsRoutes } from './admin/teams-routes';
 import { scimGroupsRoutes } from './admin/scim-groups-routes';
 import { tokensRoutes } from './admin/tokens-routes';
 import { adminUiRoutes } from './admin-ui/admin-ui-routes';
 import { createApp } from './app';
+import { createGroupCommands } from './commands/groups';
+import { keysOfStream } from './commands/keys-of-stream';
+import { createSettingsCommands } from './commands/settings';
+import { createTeamCommands } from './commands/teams';
+import { createTokenCommands } from './commands/tokens';
+import { createUserCommands } from './commands/users';
 import type { ReadinessCheck } from './http/health';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
 import { ReadYourWrites, type CheckpointStream } from './read/read-your-writes';
 import { createScimQueries } from './read/scim-queries';
 import { createTeamQueries } from './read/team-queries';
+import { createTokenQueries } from './read/token-queries';
 import { scimRouter } from './scim/scim-router';
-import { createScimTokens } from './tokens/scim-tokens';
 import { adminTokenVerifier, scimTokenVerifier, seedAdminToken } from './tokens/verifiers';
-import { createGroupCommands } from './write/group-commands';
-import { keysOfStream } from './write/keys-of-stream';
-import { createUserCommands } from './write/user-commands';
 
 export interface ScimApiParts {
   readonly config: Config;
@@ -108,7 +109,8 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
   const secret = config.TOKEN_HMAC_SECRET;
 
   const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
-  const tokens = createScimTokens({ deps, pool, secret, clock });
+  const tokens = createTokenCommands({ deps, secret });
+  const tokenQueries = createTokenQueries({ pool, secret, clock });
   const linkable = new LinkableAccounts(pool, parts.changes);
   const users = createUserCommands({ deps, pool, linkableAccount: (email) => linkable.find(email) });
   // Settings need the cleanup, the cleanup needs the group commands, and those clear the
@@ -182,11 +184,11 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     advertisedRateLimit: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND,
     routes: {
       '/admin/scim-settings': [settingsLimit, settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) })],
-      '/admin/scim-tokens': tokensRoutes({ tokens, clock }),
+      '/admin/scim-tokens': tokensRoutes({ commands: tokens, queries: tokenQueries, clock }),
       '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
       '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
       '/admin/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
-      '/authentication-tokens': authenticationTokensRoutes({ tokens, clock }),
+      '/authentication-tokens': authenticationTokensRoutes({ commands: tokens, queries: tokenQueries, clock }),
       '/teams': platformTeamsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
     },
   });
@@ -207,7 +209,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     await teams.ensureOwnersTeam(context);
     const state = await settings.state();
     if (config.SCIM_BOOTSTRAP_TOKEN) {
-      if (!(await tokens.exists(config.SCIM_BOOTSTRAP_TOKEN))) {
+      if (!(await tokenQueries.exists(config.SCIM_BOOTSTRAP_TOKEN))) {
         await tokens.create({ description: 'SCIM_BOOTSTRAP_TOKEN' }, context, config.SCIM_BOOTSTRAP_TOKEN);
         log.info('SCIM_BOOTSTRAP_TOKEN seeded as a SCIM token (expires in 365 days)');
       }

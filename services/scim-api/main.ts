@@ -23,7 +23,7 @@ import { composeScimApi } from './compose';
 import { createHttpMetrics } from './http/metrics';
 import { answerStarting } from './http/starting';
 import { polledCheckpoints } from './read/checkpoint-stream';
-import { keysOfStream } from './write/keys-of-stream';
+import { keysOfStream } from './commands/keys-of-stream';
 
 /**
  * Composition root of the SCIM API process: every dependency is built here and nowhere else.

@@ -1,5 +1,5 @@
 import type { PoolClient } from '../../shared/db/pool';
-import { parsePosition } from '../../shared/eventstore/position';
+import { parseEnvelopePosition } from '../../shared/events/position';
 import type { TeamSyncEvent } from './contracts';
 import type { TableIn } from './schema';
 
@@ -12,9 +12,9 @@ import type { TableIn } from './schema';
 
 const PREPARE_LIMIT = 1n << 64n;
 
-/** `<commit>/<prepare>` as one number that sorts as the positions do (commit first), in decimal. */
+/** The envelope's `<commit>/<prepare>` as one number that sorts as the positions do (commit first), in decimal. */
 export function positionKey(position: string): string {
-  const { commit, prepare } = parsePosition(position);
+  const { commit, prepare } = parseEnvelopePosition(position);
   if (prepare >= PREPARE_LIMIT) throw new Error(`position ${position}: prepare part beyond 64 bits`);
   return (commit * PREPARE_LIMIT + prepare).toString();
 }

@@ -95,6 +95,12 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   /** Last position in the global log, for readiness and lag. */
   headPosition(): Promise<Position | null>;
+  /**
+   * How many events after `after` (from the start when omitted) a subscriber can read now, counted
+   * up to `limit` and no further, so that a long backlog costs no more than `limit` rows to measure.
+   * Counts what readAll would return: the service's events, never the store's own system records.
+   */
+  countEventsAfter(after: Position | undefined, limit: number): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

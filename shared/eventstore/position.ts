@@ -16,6 +16,12 @@ export function comparePositions(a: Position, b: Position): -1 | 0 | 1 {
   return 0;
 }
 
+/** Equal positions, or both null (nothing yet). */
+export function samePosition(a: Position | null, b: Position | null): boolean {
+  if (a === null || b === null) return a === b;
+  return comparePositions(a, b) === 0;
+}
+
 export function isAfter(a: Position, b: Position): boolean {
   return comparePositions(a, b) > 0;
 }

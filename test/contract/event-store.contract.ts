@@ -255,6 +255,21 @@ export function describeEventStoreContract(name: string, setup: EventStoreContra
       });
     });
 
+    describe('countEventsAfter', () => {
+      contract('counts the events after a position, `after` exclusive, up to the limit', async (store) => {
+        const streamId = unique('count');
+        await store.appendToStream(streamId, [event('A'), event('B'), event('C'), event('D'), event('E')], { expectedRevision: 'no_stream' });
+        const ours = await store.readStream(streamId);
+
+        // Other writers may add events after ours at any time: only lower bounds and the cap are exact.
+        expect(await store.countEventsAfter(ours[0]!.position, 3)).toBe(3);
+        expect(await store.countEventsAfter(ours[0]!.position, 1000)).toBeGreaterThanOrEqual(4);
+        expect(await store.countEventsAfter(ours[3]!.position, 1000)).toBeGreaterThanOrEqual(1);
+        expect(await store.countEventsAfter(undefined, 2)).toBe(2);
+        expect(await store.countEventsAfter(ours[0]!.position, 0)).toBe(0);
+      });
+    });
+
     describe('concurrent writers', () => {
       contract('of one stream with the same expected revision: exactly one wins each round', async (store) => {
         const streamId = unique('race');

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import request from 'supertest';
 import { activityRoutes } from '../../services/scim-api/admin/activity-routes';
 import { scimGroupsRoutes } from '../../services/scim-api/admin/scim-groups-routes';
-import { createTeamCommands, linkedTeamCount, type TeamCommands } from '../../services/scim-api/admin/team-commands';
+import { createTeamCommands, linkedTeamCount, type TeamCommands } from '../../services/scim-api/commands/teams';
 import { teamsRoutes } from '../../services/scim-api/admin/teams-routes';
 import { polledCheckpoints } from '../../services/scim-api/read/checkpoint-stream';
 import { ReadYourWrites } from '../../services/scim-api/read/read-your-writes';

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { SCIM_READ_MODEL } from '../../projections/scim/read-model-mapping';
 import { scimTablesSql } from '../../projections/scim/tables';
 import { ScimError } from '../../shared/scim/errors';
 import { parseFilter, printFilter, resolveFilter, type AttrPath, type CompareOperator, type FilterAst } from '../../shared/scim/filter';
@@ -61,11 +62,32 @@ describe('compileFilter', () => {
 
   describe('when it is given names that are not identifiers', () => {
     it.each([
-      [{ schema: 'scim"; drop table users; --', alias: 'u' }],
-      [{ schema: SCHEMA, alias: 'u; drop' }],
+      [{ readModel: SCIM_READ_MODEL, schema: 'scim"; drop table users; --', alias: 'u' }],
+      [{ readModel: SCIM_READ_MODEL, schema: SCHEMA, alias: 'u; drop' }],
+      [{ readModel: { ...SCIM_READ_MODEL, memberships: { ...SCIM_READ_MODEL.memberships, table: 'group_members; drop' } }, schema: SCHEMA, alias: 'u' }],
     ])('refuses %j as a programming error', (names) => {
       const filter = resolveFilter(parseFilter('userName eq "x"'), 'User');
       expect(() => compileFilter(filter, 'User', { ...names, params: [] })).toThrow(Error);
+    });
+  });
+
+  describe('with the read model mapping it is handed', () => {
+    it('names the tables and columns the mapping declares, and nothing else', () => {
+      const renamed = {
+        ...SCIM_READ_MODEL,
+        User: { ...SCIM_READ_MODEL.User, table: 'people', columns: { ...SCIM_READ_MODEL.User.columns, userName: { column: 'login', sqlType: 'text', nullable: false } }, attributes: 'doc' },
+        memberships: { table: 'memberships', group: 'team_id', member: 'person_id' },
+      } as const;
+      const params: unknown[] = [];
+      const filter = resolveFilter(parseFilter('userName eq "a" and title pr and groups.display sw "x"'), 'User');
+
+      const where = compileFilter(filter, 'User', { readModel: renamed, schema: SCHEMA, alias: 'u', params });
+
+      expect(where).toContain('lower(u.login) = lower($1::text)');
+      expect(where).toContain("(u.doc -> 'title')");
+      expect(where).toContain(`"${SCHEMA}".memberships u_gm JOIN "${SCHEMA}".groups u_g ON u_g.id = u_gm.team_id`);
+      expect(where).toContain('u_gm.person_id = u.id');
+      expect(where).not.toMatch(/user_name|attributes|group_members|user_id|group_id/);
     });
   });
 
@@ -167,7 +189,7 @@ describe('compileSort', () => {
   ] as const)('on %s sortBy %s sortOrder %s orders %j', async (on, sortBy, sortOrder, expected) => {
     const params: unknown[] = [];
     const alias = ALIASES[on];
-    const orderBy = compileSort(sortBy, sortOrder, on, { schema: SCHEMA, alias, params });
+    const orderBy = compileSort(sortBy, sortOrder, on, { readModel: SCIM_READ_MODEL, schema: SCHEMA, alias, params });
     expect(orderBy).toMatch(new RegExp(`${alias}\\.id (ASC|DESC)$`));
     const column = on === 'User' ? 'user_name' : 'display_name';
     const { rows } = await db.pool.query(`SELECT ${column} AS name FROM "${SCHEMA}".${TABLES[on]} ${alias} WHERE NOT ${alias}.deleted ORDER BY ${orderBy}`, params);
@@ -175,7 +197,7 @@ describe('compileSort', () => {
   });
 
   it('breaks ties by id, so every page boundary is stable', async () => {
-    const orderBy = compileSort('active', 'ascending', 'User', { schema: SCHEMA, alias: 'u', params: [] });
+    const orderBy = compileSort('active', 'ascending', 'User', { readModel: SCIM_READ_MODEL, schema: SCHEMA, alias: 'u', params: [] });
     const { rows } = await db.pool.query(`SELECT id FROM "${SCHEMA}".users u WHERE NOT u.deleted ORDER BY ${orderBy}`);
     const ids = rows.map((row: { id: string }) => row.id);
     const inactive = ids.slice(0, 2);
@@ -194,13 +216,13 @@ describe('compileSort', () => {
     ['userName', 'up', /sortOrder must be 'ascending' or 'descending'/],
     ['userName', 'asc', /sortOrder/],
   ])('rejects sortBy %s sortOrder %s with 400 invalidValue', (sortBy, sortOrder, detail) => {
-    const error = catchError(() => compileSort(sortBy, sortOrder, 'User', { schema: SCHEMA, alias: 'u', params: [] }));
+    const error = catchError(() => compileSort(sortBy, sortOrder, 'User', { readModel: SCIM_READ_MODEL, schema: SCHEMA, alias: 'u', params: [] }));
     expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
     expect((error as ScimError).detail).toMatch(detail);
   });
 
   it('rejects a User attribute on Groups', () => {
-    const error = catchError(() => compileSort('userName', undefined, 'Group', { schema: SCHEMA, alias: 'g', params: [] }));
+    const error = catchError(() => compileSort('userName', undefined, 'Group', { readModel: SCIM_READ_MODEL, schema: SCHEMA, alias: 'g', params: [] }));
     expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });
   });
 });
@@ -231,7 +253,7 @@ describe('with 20,000 users and groups, the filters Entra sends use an index', (
   ] as const)('on %s: %s', async (on, filter, index) => {
     const params: unknown[] = [];
     const alias = ALIASES[on];
-    const where = compileFilter(resolveFilter(parseFilter(filter), on), on, { schema: EXPLAIN_SCHEMA, alias, params });
+    const where = compileFilter(resolveFilter(parseFilter(filter), on), on, { readModel: SCIM_READ_MODEL, schema: EXPLAIN_SCHEMA, alias, params });
     const { rows } = await db.pool.query(`EXPLAIN SELECT * FROM "${EXPLAIN_SCHEMA}".${TABLES[on]} ${alias} WHERE NOT ${alias}.deleted AND (${where})`, params);
     const plan = rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
     expect(plan).toMatch(/(Index Scan|Bitmap Index Scan|Index Only Scan)/);
@@ -242,6 +264,7 @@ describe('with 20,000 users and groups, the filters Entra sends use an index', (
   it('finds the user an eq names among them', async () => {
     const params: unknown[] = [];
     const where = compileFilter(resolveFilter(parseFilter('userName eq "USER19999@example.com"'), 'User'), 'User', {
+      readModel: SCIM_READ_MODEL,
       schema: EXPLAIN_SCHEMA,
       alias: 'u',
       params,
@@ -257,7 +280,7 @@ const TABLES: Readonly<Record<ResourceTypeId, string>> = { User: 'users', Group:
 const ALIASES: Readonly<Record<ResourceTypeId, string>> = { User: 'u', Group: 'g' };
 
 function compile(on: ResourceTypeId, text: string, params: unknown[]): string {
-  return compileFilter(resolveFilter(parseFilter(text), on), on, { schema: SCHEMA, alias: ALIASES[on], params });
+  return compileFilter(resolveFilter(parseFilter(text), on), on, { readModel: SCIM_READ_MODEL, schema: SCHEMA, alias: ALIASES[on], params });
 }
 
 /** The names (userName, group displayName) of the resources a filter matches, sorted. */

@@ -7,7 +7,7 @@ import { rebuildProjection } from '../../projections/runtime/rebuild';
 import { inlineReads } from '../../projections/runtime/runner';
 import { scimProjection } from '../../projections/scim/projection';
 import { SCIM_READ_SCHEMA } from '../../projections/scim/tables';
-import { createTeamCommands } from '../../services/scim-api/admin/team-commands';
+import { createTeamCommands } from '../../services/scim-api/commands/teams';
 import { createCommandDependencies, handleCommand } from '../../shared/commands/handle-command';
 import { createStreamWriter } from '../../shared/commands/stream-writer';
 import { inTransaction } from '../../shared/db/pool';

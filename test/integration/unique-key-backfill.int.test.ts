@@ -1,6 +1,6 @@
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
-import { keysOfStream } from '../../services/scim-api/write/keys-of-stream';
+import { keysOfStream } from '../../services/scim-api/commands/keys-of-stream';
 import { newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 describe('the primary-email key backfill (users written before emails were unique)', () => {

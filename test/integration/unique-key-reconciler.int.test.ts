@@ -1,5 +1,5 @@
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
-import { keysOfStream } from '../../services/scim-api/write/keys-of-stream';
+import { keysOfStream } from '../../services/scim-api/commands/keys-of-stream';
 import { newUser, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 describe('the unique key reconciler (two-phase writes)', () => {

@@ -1,19 +1,17 @@
 import { Router } from 'express';
-import type { Clock } from '../../../shared/clock';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { TeamQueries } from '../read/team-queries';
-import type { ScimTokens } from '../tokens/scim-tokens';
 import { allowMethods } from './method-not-allowed';
 import { showTeamHandler } from './teams-routes';
-import { revokeTokenHandler } from './tokens-routes';
+import { revokeTokenHandler, type TokenRoutesOptions } from './tokens-routes';
 
 /**
  * /api/v2/authentication-tokens/:id: go-tfe's `AdminSCIMTokens.Delete` revokes a SCIM token here
  * (its `AuthenticationTokensPath`), not under /admin. SCIM tokens only: any other id is 404.
  */
-export function authenticationTokensRoutes({ tokens, clock }: { tokens: ScimTokens; clock: Clock }): Router {
+export function authenticationTokensRoutes(options: TokenRoutesOptions): Router {
   const router = Router();
-  router.delete('/:id', revokeTokenHandler({ tokens, clock }));
+  router.delete('/:id', revokeTokenHandler(options));
   allowMethods(router, '/:id', ['DELETE']);
   return router;
 }

@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
 import type { CommandContext } from '../../../shared/domain/metadata';
 import type { Logger } from '../../../shared/logging/logger';
-import type { ScimTokens } from '../tokens/scim-tokens';
-import type { GroupCommands } from '../write/group-commands';
-import type { UserCommands } from '../write/user-commands';
-import type { ScimCleanup } from './settings-commands';
+import type { GroupCommands } from '../commands/groups';
+import type { ScimCleanup } from '../commands/settings';
+import type { TokenCommands } from '../commands/tokens';
+import type { UserCommands } from '../commands/users';
 
 /** At most this many deletions at once: a large directory must not starve the API. */
 const CONCURRENCY = 8;
@@ -34,7 +34,7 @@ export function createScimCleanup({
   pool: Pool;
   users: UserCommands;
   groups: GroupCommands;
-  tokens: ScimTokens;
+  tokens: TokenCommands;
   detachGroupFromTeams: (groupId: string, context: CommandContext, reason: 'scim-disabled') => Promise<void>;
   log?: Logger;
 }): ScimCleanup & { pending(): Promise<boolean> } {

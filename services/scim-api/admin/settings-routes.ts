@@ -5,7 +5,7 @@ import type { SettingsState } from '../../../shared/domain/settings/settings';
 import { commandContext } from '../scim/command-context';
 import { AdminApiError, jsonApiResource, parseJsonApiDocument, sendResource } from './json-api';
 import { allowMethods } from './method-not-allowed';
-import type { SettingsCommands } from './settings-commands';
+import type { SettingsCommands } from '../commands/settings';
 
 /** api-docs/admin/scim-settings: the one settings resource is `scim-settings` with id `scim`. */
 export const SETTINGS_TYPE = 'scim-settings';

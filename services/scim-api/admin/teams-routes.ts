@@ -8,7 +8,7 @@ import type { TeamQueries, TeamView } from '../read/team-queries';
 import { commandContext } from '../scim/command-context';
 import { jsonApiResource, parseJsonApiDocument, sendCollection, sendResource, type JsonApiResource } from './json-api';
 import { allowMethods } from './method-not-allowed';
-import type { TeamCommands, TeamResult } from './team-commands';
+import type { TeamCommands, TeamResult } from '../commands/teams';
 
 export interface TeamsRoutesDependencies {
   readonly commands: TeamCommands;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Clock } from '../../../shared/clock';
 import { MAX_TOKEN_DESCRIPTION_LENGTH } from '../../../shared/domain/tokens/token';
 import { commandContext } from '../scim/command-context';
-import { assertTokenExists, type ScimTokenRecord, type ScimTokens } from '../tokens/scim-tokens';
+import type { TokenCommands } from '../commands/tokens';
+import { assertTokenExists, type ScimTokenRecord, type TokenQueries } from '../read/token-queries';
 import { jsonApiResource, parseJsonApiDocument, sendCollection, sendResource, type JsonApiResource } from './json-api';
 import { allowMethods } from './method-not-allowed';
 
@@ -38,29 +39,35 @@ const createAttributes = z.object({
     .optional(),
 });
 
+export interface TokenRoutesOptions {
+  readonly commands: TokenCommands;
+  readonly queries: TokenQueries;
+  readonly clock: Clock;
+}
+
 /** Revokes a SCIM token: 204; an unknown (or already revoked) id is 404. Shared by both delete paths. */
-export function revokeTokenHandler({ tokens, clock }: { tokens: ScimTokens; clock: Clock }) {
+export function revokeTokenHandler({ commands, queries, clock }: TokenRoutesOptions) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    assertTokenExists(await tokens.get(id), id);
-    await tokens.revoke(id, commandContext(req, clock));
+    assertTokenExists(await queries.get(id), id);
+    await commands.revoke(id, commandContext(req, clock));
     res.status(204).end();
   };
 }
 
 /** /api/v2/admin/scim-tokens (api-docs/admin/scim-tokens). */
-export function tokensRoutes({ tokens, clock }: { tokens: ScimTokens; clock: Clock }): Router {
+export function tokensRoutes({ commands, queries, clock }: TokenRoutesOptions): Router {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    await sendCollection(res, TOKEN_TYPE, (await tokens.list()).map((r) => tokenResource(r)));
+    await sendCollection(res, TOKEN_TYPE, (await queries.list()).map((r) => tokenResource(r)));
   });
 
   router.post('/', async (req, res) => {
     const attributes = parseJsonApiDocument(req.body, { types: [TOKEN_TYPE], attributes: createAttributes, attributeStatus: 400 });
     const description = attributes.description ?? undefined;
     const expiresAt = attributes['expired-at'] ?? undefined;
-    const { record, token } = await tokens.create(
+    const { record, token } = await commands.create(
       { ...(description !== undefined ? { description } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) },
       commandContext(req, clock),
     );
@@ -70,10 +77,10 @@ export function tokensRoutes({ tokens, clock }: { tokens: ScimTokens; clock: Clo
   });
 
   router.get('/:id', async (req, res) => {
-    await sendResource(res, 200, tokenResource(assertTokenExists(await tokens.get(req.params.id), req.params.id)));
+    await sendResource(res, 200, tokenResource(assertTokenExists(await queries.get(req.params.id), req.params.id)));
   });
 
-  router.delete('/:id', revokeTokenHandler({ tokens, clock }));
+  router.delete('/:id', revokeTokenHandler({ commands, queries, clock }));
 
   allowMethods(router, '/', ['GET', 'POST']);
   allowMethods(router, '/:id', ['GET', 'DELETE']);

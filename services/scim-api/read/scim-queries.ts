@@ -1,4 +1,5 @@
 import type { Pool, QueryResultRow } from 'pg';
+import { SCIM_READ_MODEL } from '../../../projections/scim/read-model-mapping';
 import { SCIM_READ_SCHEMA } from '../../../projections/scim/tables';
 import type { JsonDocument } from '../../../shared/domain/json';
 import { scimErrors } from '../../../shared/scim/errors';
@@ -112,10 +113,10 @@ export function createScimQueries(pool: Pool, { filterLimits, statementTimeoutMs
   function listSql(resourceType: 'User' | 'Group', alias: string, request: PageRequest) {
     const filterParams: unknown[] = [];
     const where = request.filter
-      ? compileFilter(resolveFilter(parseFilter(request.filter, filterLimits), resourceType), resourceType, { schema: SCIM_READ_SCHEMA, alias, params: filterParams })
+      ? compileFilter(resolveFilter(parseFilter(request.filter, filterLimits), resourceType), resourceType, { readModel: SCIM_READ_MODEL, schema: SCIM_READ_SCHEMA, alias, params: filterParams })
       : 'true';
     const pageParams = [...filterParams];
-    const orderBy = compileSort(request.sortBy, request.sortOrder, resourceType, { schema: SCIM_READ_SCHEMA, alias, params: pageParams });
+    const orderBy = compileSort(request.sortBy, request.sortOrder, resourceType, { readModel: SCIM_READ_MODEL, schema: SCIM_READ_SCHEMA, alias, params: pageParams });
     return { where, filterParams, orderBy, pageParams };
   }
 

@@ -8,7 +8,7 @@ import { findUserNames } from '../../../shared/uniqueness/directory';
 import { parseListRequest, type ListRequest, type PagingRules } from '../read/list-request';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { ScimQueries } from '../read/scim-queries';
-import type { GroupCommands, GroupResult } from '../write/group-commands';
+import type { GroupCommands, GroupResult } from '../commands/groups';
 import { projectAttributes, projectionFrom, type AttributeProjection } from './attribute-projection';
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';

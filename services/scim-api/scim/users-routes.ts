@@ -6,7 +6,7 @@ import { parseUserRequest } from '../../../shared/scim/resources/parse-user';
 import { parseListRequest, type PagingRules } from '../read/list-request';
 import type { ReadYourWrites } from '../read/read-your-writes';
 import type { ScimQueries } from '../read/scim-queries';
-import type { UserCommands, UserResult } from '../write/user-commands';
+import type { UserCommands, UserResult } from '../commands/users';
 import { projectAttributes, projectionFrom } from './attribute-projection';
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';

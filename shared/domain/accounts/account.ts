@@ -1,3 +1,4 @@
+import type { ContractData } from '../../events/contract';
 import { eventMetadata, type CommandContext, type DomainEvent } from '../metadata';
 import { scimErrors } from '../../scim/errors';
 import { uniqueKey, type UniqueKey } from '../../uniqueness/keys';
@@ -7,10 +8,7 @@ import { uniqueKey, type UniqueKey } from '../../uniqueness/keys';
  * email matches links to it instead of creating a second account; deleting that SCIM user
  * suspends the account (UserDeleted carries its id) and never deletes it.
  */
-export type AccountRegistered = DomainEvent<
-  'AccountRegistered',
-  { readonly accountId: string; readonly email: string; readonly username: string; readonly displayName?: string }
->;
+export type AccountRegistered = DomainEvent<'AccountRegistered', ContractData<'AccountRegistered'>>;
 
 export type AccountEvent = AccountRegistered;
 

@@ -1,20 +1,17 @@
+import type { ContractData } from '../../events/contract';
 import type { DomainEvent } from '../metadata';
 
-export type GroupCreated = DomainEvent<
-  'GroupCreated',
-  { readonly groupId: string; readonly displayName: string; readonly externalId?: string; readonly memberIds: readonly string[] }
->;
-export type GroupRenamed = DomainEvent<'GroupRenamed', { readonly groupId: string; readonly displayName: string }>;
+// The data of each event is declared once, in the published contract (shared/events/contract.ts).
+
+export type GroupCreated = DomainEvent<'GroupCreated', ContractData<'GroupCreated'>>;
+export type GroupRenamed = DomainEvent<'GroupRenamed', ContractData<'GroupRenamed'>>;
 /** `externalId: null` clears it. */
-export type GroupExternalIdChanged = DomainEvent<
-  'GroupExternalIdChanged',
-  { readonly groupId: string; readonly externalId: string | null }
->;
-export type GroupMembersAdded = DomainEvent<'GroupMembersAdded', { readonly groupId: string; readonly memberIds: readonly string[] }>;
-export type GroupMembersRemoved = DomainEvent<'GroupMembersRemoved', { readonly groupId: string; readonly memberIds: readonly string[] }>;
+export type GroupExternalIdChanged = DomainEvent<'GroupExternalIdChanged', ContractData<'GroupExternalIdChanged'>>;
+export type GroupMembersAdded = DomainEvent<'GroupMembersAdded', ContractData<'GroupMembersAdded'>>;
+export type GroupMembersRemoved = DomainEvent<'GroupMembersRemoved', ContractData<'GroupMembersRemoved'>>;
 /** The full roster, from PUT or a replace of `members`. */
-export type GroupMembersReplaced = DomainEvent<'GroupMembersReplaced', { readonly groupId: string; readonly memberIds: readonly string[] }>;
-export type GroupDeleted = DomainEvent<'GroupDeleted', { readonly groupId: string }>;
+export type GroupMembersReplaced = DomainEvent<'GroupMembersReplaced', ContractData<'GroupMembersReplaced'>>;
+export type GroupDeleted = DomainEvent<'GroupDeleted', ContractData<'GroupDeleted'>>;
 
 export type GroupEvent =
   | GroupCreated

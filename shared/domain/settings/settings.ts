@@ -1,17 +1,19 @@
+import type { ContractData } from '../../events/contract';
 import { eventMetadata, type CommandContext, type DomainEvent } from '../metadata';
 import { scimErrors } from '../../scim/errors';
 
 /** The single `scim-settings` stream: SCIM's state and its site-admin group. */
 export const SETTINGS_STREAM = 'scim-settings';
 
-export type ScimEnabled = DomainEvent<'ScimEnabled', Record<string, never>>;
-export type ScimPaused = DomainEvent<'ScimPaused', Record<string, never>>;
-export type ScimResumed = DomainEvent<'ScimResumed', Record<string, never>>;
+// The data of each event is declared once, in the published contract (shared/events/contract.ts).
+export type ScimEnabled = DomainEvent<'ScimEnabled', ContractData<'ScimEnabled'>>;
+export type ScimPaused = DomainEvent<'ScimPaused', ContractData<'ScimPaused'>>;
+export type ScimResumed = DomainEvent<'ScimResumed', ContractData<'ScimResumed'>>;
 /** SCIM identities, groups, memberships, team links and tokens go; accounts, teams and admin grants stay. */
-export type ScimDisabled = DomainEvent<'ScimDisabled', Record<string, never>>;
-export type SiteAdminGroupSet = DomainEvent<'SiteAdminGroupSet', { readonly groupId: string; readonly previousGroupId: string | null }>;
+export type ScimDisabled = DomainEvent<'ScimDisabled', ContractData<'ScimDisabled'>>;
+export type SiteAdminGroupSet = DomainEvent<'SiteAdminGroupSet', ContractData<'SiteAdminGroupSet'>>;
 /** Revokes nobody: existing grants stay, they just stop following a group. */
-export type SiteAdminGroupCleared = DomainEvent<'SiteAdminGroupCleared', { readonly previousGroupId: string }>;
+export type SiteAdminGroupCleared = DomainEvent<'SiteAdminGroupCleared', ContractData<'SiteAdminGroupCleared'>>;
 
 export type SettingsEvent = ScimEnabled | ScimPaused | ScimResumed | ScimDisabled | SiteAdminGroupSet | SiteAdminGroupCleared;
 

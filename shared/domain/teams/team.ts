@@ -1,3 +1,4 @@
+import type { ContractData } from '../../events/contract';
 import { eventMetadata, type CommandContext, type DomainEvent } from '../metadata';
 import { ScimError, scimErrors } from '../../scim/errors';
 import { uniqueKey, type UniqueKey } from '../../uniqueness/keys';
@@ -29,19 +30,14 @@ export interface ServiceAccount {
 
 export type UnlinkReason = 'unlinked' | 'group-deleted' | 'scim-disabled';
 
-export type TeamCreated = DomainEvent<
-  'TeamCreated',
-  { readonly teamId: string; readonly name: string; readonly isOwners: boolean; readonly serviceAccounts: readonly ServiceAccount[] }
->;
-export type TeamLinkedToScimGroup = DomainEvent<'TeamLinkedToScimGroup', { readonly teamId: string; readonly groupId: string }>;
+// The data of each event is declared once, in the published contract (shared/events/contract.ts).
+export type TeamCreated = DomainEvent<'TeamCreated', ContractData<'TeamCreated'>>;
+export type TeamLinkedToScimGroup = DomainEvent<'TeamLinkedToScimGroup', ContractData<'TeamLinkedToScimGroup'>>;
 /** The members stay as they are: they just stop following the group. */
-export type TeamUnlinkedFromScimGroup = DomainEvent<
-  'TeamUnlinkedFromScimGroup',
-  { readonly teamId: string; readonly groupId: string; readonly reason: UnlinkReason }
->;
-export type TeamLinkPaused = DomainEvent<'TeamLinkPaused', { readonly teamId: string; readonly groupId: string }>;
+export type TeamUnlinkedFromScimGroup = DomainEvent<'TeamUnlinkedFromScimGroup', ContractData<'TeamUnlinkedFromScimGroup'>>;
+export type TeamLinkPaused = DomainEvent<'TeamLinkPaused', ContractData<'TeamLinkPaused'>>;
 /** The members catch up with the group at once. */
-export type TeamLinkResumed = DomainEvent<'TeamLinkResumed', { readonly teamId: string; readonly groupId: string }>;
+export type TeamLinkResumed = DomainEvent<'TeamLinkResumed', ContractData<'TeamLinkResumed'>>;
 
 export type TeamEvent = TeamCreated | TeamLinkedToScimGroup | TeamUnlinkedFromScimGroup | TeamLinkPaused | TeamLinkResumed;
 

@@ -1,3 +1,4 @@
+import type { ContractData } from '../../events/contract';
 import { eventMetadata, type CommandContext, type DomainEvent } from '../metadata';
 import { scimErrors } from '../../scim/errors';
 
@@ -5,11 +6,8 @@ import { scimErrors } from '../../scim/errors';
  * A SCIM bearer token. Its events carry no secret: the HMAC of the value lives only in the
  * `scim_tokens` table, written in the same transaction as the event.
  */
-export type ScimTokenCreated = DomainEvent<
-  'ScimTokenCreated',
-  { readonly tokenId: string; readonly description: string; readonly expiresAt: string; readonly createdAt: string }
->;
-export type ScimTokenRevoked = DomainEvent<'ScimTokenRevoked', { readonly tokenId: string; readonly reason: 'revoked' | 'scim-disabled' }>;
+export type ScimTokenCreated = DomainEvent<'ScimTokenCreated', ContractData<'ScimTokenCreated'>>;
+export type ScimTokenRevoked = DomainEvent<'ScimTokenRevoked', ContractData<'ScimTokenRevoked'>>;
 export type TokenEvent = ScimTokenCreated | ScimTokenRevoked;
 
 export const TOKEN_EVENT_TYPES: readonly TokenEvent['type'][] = ['ScimTokenCreated', 'ScimTokenRevoked'];

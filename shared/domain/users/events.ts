@@ -1,36 +1,22 @@
+import type { ContractData } from '../../events/contract';
 import type { DomainEvent } from '../metadata';
-import type { UserAttributes } from './attributes';
 
-export type UserProvisioned = DomainEvent<
-  'UserProvisioned',
-  {
-    readonly userId: string;
-    readonly attributes: UserAttributes;
-    readonly active: boolean;
-    /** The platform account this identity signs in as. */
-    readonly accountId: string;
-    /** True when an existing (not SCIM-managed) account with the same email was linked. */
-    readonly linkedExistingAccount: boolean;
-  }
->;
+// The data of each event is declared once, in the published contract (shared/events/contract.ts).
+
+/** A user with its full initial attributes and the platform account it signs in as (linked, or new). */
+export type UserProvisioned = DomainEvent<'UserProvisioned', ContractData<'UserProvisioned'>>;
 
 /** Only the top-level attributes that changed: new values in `set`, removed names in `unset`. */
-export type UserAttributesChanged = DomainEvent<
-  'UserAttributesChanged',
-  { readonly userId: string; readonly set: Partial<UserAttributes>; readonly unset: readonly string[] }
->;
+export type UserAttributesChanged = DomainEvent<'UserAttributesChanged', ContractData<'UserAttributesChanged'>>;
 
-export type UserDeactivated = DomainEvent<'UserDeactivated', { readonly userId: string }>;
-export type UserReactivated = DomainEvent<'UserReactivated', { readonly userId: string }>;
+export type UserDeactivated = DomainEvent<'UserDeactivated', ContractData<'UserDeactivated'>>;
+export type UserReactivated = DomainEvent<'UserReactivated', ContractData<'UserReactivated'>>;
 
 /**
  * The SCIM identity is gone and leaves every group. Its account is suspended (never deleted) when
  * the identity was deleted; when SCIM itself was disabled the account is only unlinked, and kept.
  */
-export type UserDeleted = DomainEvent<
-  'UserDeleted',
-  { readonly userId: string; readonly accountId: string; readonly reason?: 'scim-disabled' }
->;
+export type UserDeleted = DomainEvent<'UserDeleted', ContractData<'UserDeleted'>>;
 
 export type UserEvent = UserProvisioned | UserAttributesChanged | UserDeactivated | UserReactivated | UserDeleted;
 

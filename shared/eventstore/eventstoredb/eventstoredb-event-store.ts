@@ -30,6 +30,7 @@ import {
   toReadPosition,
   toRecordedEvent,
 } from './mapping';
+import { countEventsAfter } from './count-events';
 import { adaptSubscription } from './subscription';
 
 export interface EventStoreDbOptions {
@@ -240,6 +241,10 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         if (page.length < MIN_PAGE) return null;
         if (cursor === start) throw new Error('EventStoreDB headPosition: a full page did not move past the cursor');
       }
+    },
+
+    countEventsAfter(after: Position | undefined, limit: number): Promise<number> {
+      return countEventsAfter((readOptions) => client.readAll(readOptions), after, limit);
     },
 
     async ping(): Promise<void> {

@@ -165,6 +165,21 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
       return rows[0] ? toPosition(rows[0]) : null;
     },
 
+    async countEventsAfter(after, limit): Promise<number> {
+      assertOpen();
+      if (limit <= 0) return 0;
+      // Bounded as subscribers' reads are (event_store_read_after): an event still in flight is not counted.
+      const { rows } = await pool.query<{ behind: number }>(
+        `WITH b AS MATERIALIZED (SELECT event_store_visible_bound() AS bound)
+         SELECT count(*)::int AS behind FROM (
+           SELECT 1 FROM events e, b
+            WHERE e.transaction_id < b.bound AND (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+            LIMIT $3) counted`,
+        [...positionParams(after ?? START), limit],
+      );
+      return rows[0]?.behind ?? 0;
+    },
+
     async ping(): Promise<void> {
       await pool.query('SELECT 1');
     },

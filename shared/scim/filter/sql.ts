@@ -4,12 +4,49 @@ import type { CompareOperator } from './ast';
 import { parseFilter } from './parser';
 import { resolveFilter, type ResolvedAttribute, type ResolvedFilter } from './resolve';
 
+/** A top-level attribute kept in a column of its own. */
+export interface ColumnMapping {
+  readonly column: string;
+  readonly sqlType: 'text' | 'uuid' | 'boolean' | 'timestamptz';
+  readonly nullable: boolean;
+}
+
+/** One resource type's table in the read model, as the compiler sees it. */
+export interface ResourceTableMapping {
+  readonly table: string;
+  /** Top-level attributes kept in columns, by SCIM attribute name; `id` (a uuid) is required. */
+  readonly columns: { readonly id: ColumnMapping } & { readonly [attribute: string]: ColumnMapping };
+  /** `meta.created` and `meta.lastModified` (timestamptz), and the stream revision behind `meta.version` (bigint). */
+  readonly created: string;
+  readonly lastModified: string;
+  readonly revision: string;
+  /** The boolean of a tombstone row: a deleted resource is no member of anything. */
+  readonly deleted: string;
+  /** The jsonb column holding every other client attribute (the extension under its URN); none: only columns filter. */
+  readonly attributes?: string;
+  /** The column a reference to this resource shows as `display` (a member's userName, a group's displayName). */
+  readonly display: string;
+}
+
 /**
- * Where the compiled SQL runs: the read model's Postgres schema (`projections/scim/tables.ts`), the
- * alias the query gives the resource's row (`u` for users, `g` for groups), and the parameter list
- * values are appended to. Placeholders are numbered after what `params` already holds.
+ * How the read model stores SCIM resources: all the filter compiler knows of its tables. Declared
+ * beside the tables themselves (projections/scim/read-model-mapping.ts).
+ */
+export interface ScimReadModelMapping {
+  readonly User: ResourceTableMapping;
+  readonly Group: ResourceTableMapping;
+  /** Group memberships, behind a User's `groups` and a Group's `members`: one row per (group, user). */
+  readonly memberships: { readonly table: string; readonly group: string; readonly member: string };
+}
+
+/**
+ * Where the compiled SQL runs: the read model's tables (`readModel`) in a Postgres schema (the live
+ * one, or a rebuild's), the alias the query gives the resource's row (`u` for users, `g` for groups),
+ * and the parameter list values are appended to. Placeholders are numbered after what `params`
+ * already holds.
  */
 export interface SqlOptions {
+  readonly readModel: ScimReadModelMapping;
   readonly schema: string;
   readonly alias: string;
   readonly params: unknown[];
@@ -18,14 +55,14 @@ export interface SqlOptions {
 /**
  * Compiles a resolved RFC 7644 §3.4.2.2 filter to a boolean SQL expression over `options.alias`.
  * Every compared value becomes a `$n` placeholder (its value pushed to `options.params`); the only
- * text put into the SQL is table, column and JSON key names from this file's fixed mapping.
+ * text put into the SQL is table, column and JSON key names from `options.readModel` and the schemas.
  *
  * The expression is never NULL, so `not (...)` is the complement of its operand: `title ne "x"` and
  * `not (title eq "x")` match users without a title. A comparison on a multi-valued attribute holds
  * when one of its values matches (`ne`: when none equals the value, so an absent attribute matches),
  * and every condition in `emails[...]` applies to one and the same email.
  * Memberships count only between resources that are not deleted; leaving out the deleted rows of
- * the resource queried is the caller's `NOT alias.deleted`.
+ * the resource queried is the caller's (`NOT alias.deleted`).
  * Inner queries use aliases derived from `options.alias` (`u_e`, `u_gm`, `u_g`, `u_mu`).
  * @throws ScimError 400 `invalidFilter` for an attribute the read model cannot compare (`meta.location`, `$ref`).
  */
@@ -51,12 +88,12 @@ export function compileSort(
 ): string {
   const direction = sortDirection(sortOrder);
   const model = new ReadModel(resourceType, options);
-  const tieBreaker = `${model.alias}.id ${direction}`;
-  if (sortBy === undefined || sortBy.trim() === '') return `${model.alias}.created ${direction}, ${tieBreaker}`;
+  const tieBreaker = `${model.column('id')} ${direction}`;
+  if (sortBy === undefined || sortBy.trim() === '') return `${model.qualified(model.resource.created)} ${direction}, ${tieBreaker}`;
   return `${sortKeyOf(sortBy.trim(), model)} ${direction}, ${tieBreaker}`;
 }
 
-/** A value the SQL can compare: a typed column, a JSON node inside `attributes`, or a server constant. */
+/** A value the SQL can compare: a typed column, a JSON node inside the attributes column, or a server constant. */
 type Operand =
   | { readonly kind: 'column'; readonly sql: string; readonly sqlType: 'text' | 'uuid' | 'boolean' | 'timestamptz'; readonly nullable: boolean }
   | { readonly kind: 'json'; readonly json: string; readonly text: string }
@@ -80,6 +117,8 @@ function isCollection(field: Field): field is Collection {
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Table and column names of the mapping: written into the SQL as they are. */
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const ALIAS = /^[a-z_][a-z0-9_]*$/;
 /** Attribute names and schema URNs: nothing that needs escaping inside a SQL string literal. */
 const JSON_KEY = /^[A-Za-z0-9$_:.-]+$/;
@@ -97,6 +136,8 @@ const SQL_COMPARISON: Readonly<Record<Exclude<CompareOperator, 'ne' | 'co' | 'sw
 /** The read model's tables for one resource type, under the names `options` gives them. */
 class ReadModel {
   readonly alias: string;
+  readonly resource: ResourceTableMapping;
+  private readonly mapping: ScimReadModelMapping;
   private readonly schema: string;
 
   constructor(
@@ -105,8 +146,21 @@ class ReadModel {
   ) {
     if (!SCHEMA_NAME.test(options.schema)) throw new Error(`invalid read model schema name ${JSON.stringify(options.schema)}`);
     if (!ALIAS.test(options.alias)) throw new Error(`invalid row alias ${JSON.stringify(options.alias)}`);
+    assertIdentifiers(options.readModel);
     this.schema = `"${options.schema}"`;
     this.alias = options.alias;
+    this.mapping = options.readModel;
+    this.resource = options.readModel[resourceType];
+  }
+
+  /** `alias.name`: a column of the queried resource's row. */
+  qualified(name: string, alias = this.alias): string {
+    return `${alias}.${name}`;
+  }
+
+  /** A mapped attribute's column on the queried row. */
+  column(attribute: 'id'): string {
+    return this.qualified(this.resource.columns[attribute].column);
   }
 
   /** Appends a value and returns its placeholder, cast so Postgres never has to guess its type. */
@@ -115,7 +169,7 @@ class ReadModel {
     return `$${this.options.params.length}::${sqlType}`;
   }
 
-  table(name: 'users' | 'groups' | 'group_members'): string {
+  table(name: string): string {
     return `${this.schema}.${name}`;
   }
 
@@ -124,37 +178,40 @@ class ReadModel {
     if (!target.isExtension) {
       const name = attribute.name;
       if (name === 'meta') return this.meta();
-      const column = (this.resourceType === 'User' ? USER_COLUMNS : GROUP_COLUMNS)[name];
-      if (column !== undefined) return { operand: () => ({ kind: 'column', ...column, sql: `${this.alias}.${column.sql}` }) };
+      const column = Object.prototype.hasOwnProperty.call(this.resource.columns, name) ? this.resource.columns[name] : undefined;
+      if (column !== undefined) return { operand: () => ({ kind: 'column', sqlType: column.sqlType, nullable: column.nullable, sql: this.qualified(column.column) }) };
       if (this.resourceType === 'User' && name === 'groups') return this.userGroups();
       if (this.resourceType === 'Group' && name === 'members') return this.groupMembers();
     }
-    if (this.resourceType !== 'User') {
-      // Groups keep no client attributes beyond their columns.
-      throw scimErrors.invalidFilter(`attribute ${quote(printTarget(target))} cannot be used in a filter on Groups`);
+    if (this.resource.attributes === undefined) {
+      // Such a resource keeps no client attributes beyond its columns.
+      throw scimErrors.invalidFilter(`attribute ${quote(printTarget(target))} cannot be used in a filter on ${this.resourceType}s`);
     }
-    const base = target.isExtension ? jsonChild(`${this.alias}.attributes`, target.schemaId) : `${this.alias}.attributes`;
+    const attributes = this.qualified(this.resource.attributes);
+    const base = target.isExtension ? jsonChild(attributes, target.schemaId) : attributes;
     return attribute.multiValued ? this.jsonArray(jsonChild(base, attribute.name), attribute) : jsonObjectField(base, attribute.name);
   }
 
   /** RFC 7643 §3.1 `meta`: timestamps and revision are columns; `location` needs the request's base URL. */
   private meta(): Field {
-    const alias = this.alias;
     const resourceType = this.resourceType;
+    const created = this.qualified(this.resource.created);
+    const lastModified = this.qualified(this.resource.lastModified);
+    const revision = this.qualified(this.resource.revision);
     return {
       operand(sub) {
         // `meta pr`: every resource has one.
         if (sub === undefined) return { kind: 'constant', value: 'meta' };
         switch (sub.name) {
           case 'created':
-            return { kind: 'column', sql: `${alias}.created`, sqlType: 'timestamptz', nullable: false };
+            return { kind: 'column', sql: created, sqlType: 'timestamptz', nullable: false };
           case 'lastModified':
-            return { kind: 'column', sql: `${alias}.last_modified`, sqlType: 'timestamptz', nullable: false };
+            return { kind: 'column', sql: lastModified, sqlType: 'timestamptz', nullable: false };
           case 'resourceType':
             return { kind: 'constant', value: resourceType };
           case 'version':
             // The weak ETag the API renders (RFC 7644 §3.14).
-            return { kind: 'column', sql: `('W/"' || ${alias}.revision::text || '"')`, sqlType: 'text', nullable: false };
+            return { kind: 'column', sql: `('W/"' || ${revision}::text || '"')`, sqlType: 'text', nullable: false };
           default:
             throw notInReadModel(`meta.${sub.name}`);
         }
@@ -165,17 +222,22 @@ class ReadModel {
   /** A User's `groups`: derived from the memberships, never stored on the user. */
   private userGroups(): Collection {
     const { alias } = this;
+    const { memberships, Group: groups } = this.mapping;
     const membership = `${alias}_gm`;
     const group = `${alias}_g`;
-    const from = `${this.table('group_members')} ${membership} JOIN ${this.table('groups')} ${group} ON ${group}.id = ${membership}.group_id AND NOT ${group}.deleted WHERE ${membership}.user_id = ${alias}.id`;
+    const groupId = this.qualified(memberships.group, membership);
+    const from =
+      `${this.table(memberships.table)} ${membership} JOIN ${this.table(groups.table)} ${group} ` +
+      `ON ${this.qualified(groups.columns.id.column, group)} = ${groupId} AND NOT ${this.qualified(groups.deleted, group)} ` +
+      `WHERE ${this.qualified(memberships.member, membership)} = ${this.column('id')}`;
     return relationalCollection(from, (sub) => {
       // RFC 7643 §2.4: the collection itself, and its `value`, are the ids.
-      if (sub === undefined) return { kind: 'column', sql: `${membership}.group_id`, sqlType: 'uuid', nullable: false };
+      if (sub === undefined) return { kind: 'column', sql: groupId, sqlType: 'uuid', nullable: false };
       switch (sub.name) {
         case 'value':
-          return { kind: 'column', sql: `${membership}.group_id`, sqlType: 'uuid', nullable: false };
+          return { kind: 'column', sql: groupId, sqlType: 'uuid', nullable: false };
         case 'display':
-          return { kind: 'column', sql: `${group}.display_name`, sqlType: 'text', nullable: false };
+          return { kind: 'column', sql: this.qualified(groups.display, group), sqlType: 'text', nullable: false };
         case 'type':
           return { kind: 'constant', value: 'direct' };
         default:
@@ -187,17 +249,22 @@ class ReadModel {
   /** A Group's `members`: users, shown by their userName. */
   private groupMembers(): Collection {
     const { alias } = this;
+    const { memberships, User: users } = this.mapping;
     const membership = `${alias}_gm`;
     const member = `${alias}_mu`;
-    const from = `${this.table('group_members')} ${membership} JOIN ${this.table('users')} ${member} ON ${member}.id = ${membership}.user_id AND NOT ${member}.deleted WHERE ${membership}.group_id = ${alias}.id`;
+    const userId = this.qualified(memberships.member, membership);
+    const from =
+      `${this.table(memberships.table)} ${membership} JOIN ${this.table(users.table)} ${member} ` +
+      `ON ${this.qualified(users.columns.id.column, member)} = ${userId} AND NOT ${this.qualified(users.deleted, member)} ` +
+      `WHERE ${this.qualified(memberships.group, membership)} = ${this.column('id')}`;
     return relationalCollection(from, (sub) => {
       // RFC 7643 §2.4: the collection itself, and its `value`, are the ids.
-      if (sub === undefined) return { kind: 'column', sql: `${membership}.user_id`, sqlType: 'uuid', nullable: false };
+      if (sub === undefined) return { kind: 'column', sql: userId, sqlType: 'uuid', nullable: false };
       switch (sub.name) {
         case 'value':
-          return { kind: 'column', sql: `${membership}.user_id`, sqlType: 'uuid', nullable: false };
+          return { kind: 'column', sql: userId, sqlType: 'uuid', nullable: false };
         case 'display':
-          return { kind: 'column', sql: `${member}.user_name`, sqlType: 'text', nullable: false };
+          return { kind: 'column', sql: this.qualified(users.display, member), sqlType: 'text', nullable: false };
         case 'type':
           return { kind: 'constant', value: 'User' };
         default:
@@ -223,23 +290,17 @@ class ReadModel {
   }
 }
 
-type ColumnOperand = Omit<Extract<Operand, { kind: 'column' }>, 'kind'>;
-
-/** The columns of `users` (projections/scim/tables.ts) by SCIM attribute name. */
-const USER_COLUMNS: Readonly<Record<string, ColumnOperand>> = {
-  id: { sql: 'id', sqlType: 'uuid', nullable: false },
-  externalId: { sql: 'external_id', sqlType: 'text', nullable: true },
-  userName: { sql: 'user_name', sqlType: 'text', nullable: false },
-  displayName: { sql: 'display_name', sqlType: 'text', nullable: true },
-  active: { sql: 'active', sqlType: 'boolean', nullable: false },
-};
-
-/** The columns of `groups` by SCIM attribute name. */
-const GROUP_COLUMNS: Readonly<Record<string, ColumnOperand>> = {
-  id: { sql: 'id', sqlType: 'uuid', nullable: false },
-  externalId: { sql: 'external_id', sqlType: 'text', nullable: true },
-  displayName: { sql: 'display_name', sqlType: 'text', nullable: false },
-};
+/** Every table and column name of the mapping, checked once: they go into the SQL unquoted. */
+function assertIdentifiers(mapping: ScimReadModelMapping): void {
+  const names = [mapping.memberships.table, mapping.memberships.group, mapping.memberships.member];
+  for (const resource of [mapping.User, mapping.Group]) {
+    names.push(resource.table, resource.created, resource.lastModified, resource.revision, resource.deleted, resource.display);
+    if (resource.attributes !== undefined) names.push(resource.attributes);
+    names.push(...Object.values(resource.columns).map((c) => c.column));
+  }
+  const invalid = names.find((name) => !IDENTIFIER.test(name));
+  if (invalid !== undefined) throw new Error(`invalid read model table or column name ${JSON.stringify(invalid)}`);
+}
 
 /** Memberships: there is no primary or first, so a sort takes the least value. */
 function relationalCollection(from: string, operand: (sub: AttributeDefinition | undefined) => Operand): Collection {

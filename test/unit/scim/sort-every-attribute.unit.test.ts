@@ -1,3 +1,4 @@
+import { SCIM_READ_MODEL } from '../../../projections/scim/read-model-mapping';
 import { ScimError } from '../../../shared/scim/errors';
 import { compileSort } from '../../../shared/scim/filter/sql';
 import type { ResourceTypeId } from '../../../shared/scim/schemas';
@@ -24,7 +25,7 @@ describe('compileSort over every attribute path the schemas publish', () => {
     const params: unknown[] = [...callers];
     let orderBy: string;
     try {
-      orderBy = compileSort(sortBy, sortOrder, on, { schema: 'scim_read', alias: on === 'User' ? 'u' : 'g', params });
+      orderBy = compileSort(sortBy, sortOrder, on, { readModel: SCIM_READ_MODEL, schema: 'scim_read', alias: on === 'User' ? 'u' : 'g', params });
     } catch (error) {
       expect(error).toBeInstanceOf(ScimError);
       expect(error).toMatchObject({ status: 400, scimType: 'invalidValue' });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { comparePositions, formatPosition } from '../../../shared/eventstore/position';
+import { compareEnvelopePositions, formatEnvelopePosition } from '../../../shared/events/position';
 import { positionKey } from '../../../services/team-sync/base-state';
 import { computeLag, planChunk } from '../../../services/team-sync/offsets';
 
@@ -11,8 +11,8 @@ describe('positionKey', () => {
     expect(BigInt(positionKey('10/2'))).toBeGreaterThan(BigInt(positionKey('10/1')));
     fc.assert(
       fc.property(position, position, (a, b) => {
-        const [ka, kb] = [BigInt(positionKey(formatPosition(a))), BigInt(positionKey(formatPosition(b)))];
-        expect(ka < kb ? -1 : ka > kb ? 1 : 0).toBe(comparePositions(a, b));
+        const [ka, kb] = [BigInt(positionKey(formatEnvelopePosition(a))), BigInt(positionKey(formatEnvelopePosition(b)))];
+        expect(ka < kb ? -1 : ka > kb ? 1 : 0).toBe(compareEnvelopePositions(a, b));
       }),
     );
   });

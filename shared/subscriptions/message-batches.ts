@@ -1,4 +1,4 @@
-import type { Subscription, SubscriptionMessage } from './port';
+import type { Subscription, SubscriptionMessage } from '../eventstore/port';
 
 type Pulled = IteratorResult<SubscriptionMessage, undefined>;
 

@@ -4,8 +4,8 @@ import { createGroupDecider } from '../../../shared/domain/groups/decider';
 import { teamDecider, teamKeys } from '../../../shared/domain/teams/team';
 import { userDecider } from '../../../shared/domain/users/decider';
 import type { KeysOfStream } from '../../../shared/uniqueness/reconciler';
-import { groupKeys } from './group-commands';
-import { userKeys } from './user-commands';
+import { groupKeys } from './groups';
+import { userKeys } from './users';
 
 /** Which keys each kind of stream holds: the reconciler's source of truth. */
 export const keysOfStream: KeysOfStream = (streamId, events) => {
