@@ -50,8 +50,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Catch-up by pages, then live. The consumer pulls: at most one page is held in memory, and the
- * next page is read only when the previous one has been consumed.
+ * Catch-up by pages, then live. The consumer pulls: at most two pages are held in memory (the one
+ * being consumed, and the next, read ahead while the consumer works during catch-up).
  */
 /** The longest wait between re-reads while committed rows are held back by an older transaction. */
 const HELD_BACK_RETRY_MAX_MS = 50;
@@ -72,6 +72,8 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
   private ended = false;
   /** When the last read of the log started (ms since the epoch). */
   private lastReadAt = 0;
+  /** The next page, read ahead during catch-up; its failure surfaces when it is consumed. */
+  private ahead: Promise<ScannedPage & { seen: number }> | undefined;
   private readonly stop = new AbortController();
   /** The pull in flight: next() calls are served one at a time, and unsubscribe() waits for it. */
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -135,6 +137,13 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     }
   }
 
+  /** One read of the log from the current position; `seen` is the listener's version taken before it. */
+  private async fetchPage(): Promise<ScannedPage & { seen: number }> {
+    const seen = this.source.listener.seen;
+    const page = await this.source.readPage(this.position, this.source.pageSize, this.options.streamPrefixes);
+    return { ...page, seen };
+  }
+
   private async readMore(): Promise<void> {
     const { listener, pageSize, pollIntervalMs } = this.source;
     if (this.seenAtEnd !== undefined) {
@@ -144,10 +153,11 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
       if (sinceLastRead < this.source.liveReadIntervalMs) await sleep(this.source.liveReadIntervalMs - sinceLastRead, this.stop.signal);
       if (this.ended) return;
     }
-    this.lastReadAt = Date.now();
-    // Taken before the read, so a commit notified while the query runs is not slept through.
-    const seen = listener.seen;
-    const { rows, heldBack } = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
+    // During catch-up the next page was read while the consumer handled this one.
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) this.lastReadAt = Date.now();
+    const { rows, heldBack, seen } = await (ahead ?? this.fetchPage());
     if (this.ended) return;
     // Capped low: the rows show up as soon as the writer ends, and a re-read is a cheap index scan.
     this.heldBackRetryMs = heldBack ? Math.min(pollIntervalMs, HELD_BACK_RETRY_MAX_MS, (this.heldBackRetryMs ?? 1) * 2) : undefined;
@@ -166,6 +176,13 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
         this.caughtUp = true;
         this.pending.push({ kind: 'caughtUp', position: this.position ?? null });
       }
+    } else if (this.remaining > this.pending.length) {
+      // A full page: more is there. Reading it now overlaps the database with the consumer's work
+      // (a publisher's send, a rebuild's apply); at most two pages are ever held.
+      const next = this.fetchPage();
+      next.catch(() => undefined);
+      this.ahead = next;
+      this.lastReadAt = Date.now();
     }
   }
 }
