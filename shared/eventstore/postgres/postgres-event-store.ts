@@ -15,7 +15,7 @@ import { START, type Position } from '../position';
 import { appendInTransaction, runAppend, type AppendKeys } from './append';
 import type { SqlStatement } from '../../db/sql-statement';
 import { NotificationListener } from './listener';
-import { EVENT_COLUMNS, positionParams, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
+import { EVENT_COLUMNS, positionParams, toLazyRecordedEvent, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
 import { PostgresSubscription, type ScannedPage, type ScannedRow } from './subscription';
 
 export interface PostgresEventStoreOptions {
@@ -138,7 +138,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async readAll({ after, maxCount = DEFAULT_READ_ALL_COUNT }: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       assertOpen();
-      return (await readPage(after, maxCount, undefined)).rows.map(toRecordedEvent);
+      return (await readPage(after, maxCount, undefined)).rows.map(toLazyRecordedEvent);
     },
 
     subscribeToAll({ after, maxCount, filter }: SubscribeToAllOptions = {}): Subscription {

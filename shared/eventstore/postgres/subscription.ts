@@ -1,10 +1,10 @@
 import type { Subscription, SubscriptionMessage } from '../port';
 import type { Position } from '../position';
 import type { NotificationListener } from './listener';
-import { toPosition, toRecordedEvent, type EventRow } from './rows';
+import { toLazyRecordedEvent, toPosition, type EventRow } from './rows';
 
-/** A row of the global log as a subscription scans it; payload columns only when `matched`. */
-export type ScannedRow = EventRow & { readonly matched: boolean };
+/** A row of the global log as a subscription scans it; payload columns (JSON text) only when `matched`. */
+export type ScannedRow = Omit<EventRow, 'data' | 'metadata'> & { readonly data: string; readonly metadata: string; readonly matched: boolean };
 
 /** One read of the log: its rows, and whether an event writer still in flight held later rows back. */
 export interface ScannedPage {
@@ -166,7 +166,7 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     for (const row of rows) {
       this.position = toPosition(row);
       droppedSinceLastEvent = !row.matched;
-      if (row.matched) this.pending.push({ kind: 'event', event: toRecordedEvent(row) });
+      if (row.matched) this.pending.push({ kind: 'event', event: toLazyRecordedEvent(row) });
     }
     // Lets a processor save progress past events it never receives.
     if (droppedSinceLastEvent && this.position) this.pending.push({ kind: 'checkpoint', position: this.position });
