@@ -15,6 +15,7 @@ import { START, type Position } from '../position';
 import { appendInTransaction, runAppend, type AppendKeys } from './append';
 import type { SqlStatement } from '../../db/sql-statement';
 import { NotificationListener } from './listener';
+import { VisibleBound } from './visible-bound';
 import { EVENT_COLUMNS, positionParams, toLazyRecordedEvent, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
 import { PostgresSubscription, type ScannedPage, type ScannedRow } from './subscription';
 
@@ -84,17 +85,27 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
     if (closed) throw new Error('the event store is closed');
   }
 
+  const bounds = new VisibleBound(pool, listener);
+  const appended = (result: AppendResult): AppendResult => {
+    bounds.noteAppend();
+    return result;
+  };
+
   async function readPage(
     after: Position | undefined,
     limit: number,
     streamPrefixes: readonly string[] | undefined,
   ): Promise<ScannedPage> {
-    // Rows the filter drops still advance the scan, without their payload (event_store_read_after).
-    const { rows } = await pool.query<ScannedRow & { kind: 'bound' | 'event'; held_back: boolean | null }>(
-      `SELECT * FROM event_store_read_after($1::xid8, $2::bigint, $3, $4::text[])`,
-      [...positionParams(after ?? START), Math.max(0, limit), streamPrefixes ? [...streamPrefixes] : null],
-    );
-    return { rows: rows.filter((r) => r.kind === 'event'), heldBack: rows.some((r) => r.kind === 'bound' && r.held_back === true) };
+    // The bound comes first, in a statement of its own (visible-bound.ts); rows the filter drops
+    // still advance the scan, without their payload (event_store_read_page).
+    const { bound, heldBack } = await bounds.get();
+    const { rows } = await pool.query<ScannedRow>(`SELECT * FROM event_store_read_page($1::xid8, $2::bigint, $3, $4::text[], $5::xid8)`, [
+      ...positionParams(after ?? START),
+      Math.max(0, limit),
+      streamPrefixes ? [...streamPrefixes] : null,
+      bound,
+    ]);
+    return { rows, heldBack };
   }
 
   return {
@@ -102,17 +113,18 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async appendToStream(streamId, events, { expectedRevision }) {
       assertOpen();
-      return runAppend(pool, { streamId, events, expectedRevision, channel });
+      return appended(await runAppend(pool, { streamId, events, expectedRevision, channel }));
     },
 
     async appendToStreamInTransaction(client, streamId, events, { expectedRevision }) {
       assertOpen();
+      // Committed by the caller later: its notification tells this process's readers.
       return appendInTransaction(client, { streamId, events, expectedRevision, channel });
     },
 
     async appendWith(streamId, events, { expectedRevision, keys, with: statements }) {
       assertOpen();
-      return runAppend(pool, { streamId, events, expectedRevision, channel, ...(keys ? { keys } : {}), ...(statements ? { with: statements } : {}) });
+      return appended(await runAppend(pool, { streamId, events, expectedRevision, channel, ...(keys ? { keys } : {}), ...(statements ? { with: statements } : {}) }));
     },
 
     async readStream(streamId, { fromRevision = 0n, maxCount }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
