@@ -20,6 +20,7 @@ import { activityRoutes } from './admin/activity-routes';
 import { adminRouter } from './admin/admin-router';
 import { authenticationTokensRoutes, platformTeamsRoutes } from './admin/platform-routes';
 import { adminRateLimit, perAdministrator, wholeEndpoint } from './admin/rate-limits';
+import { cleanupRoutes } from './admin/cleanup-routes';
 import { createScimCleanup } from './admin/scim-cleanup';
 import { settingsRoutes } from './admin/settings-routes';
 import { teamsRoutes } from './admin/teams-routes';
@@ -72,6 +73,9 @@ export interface ScimApi {
   /** Closes what the API opened itself (the read pool); the caller's pool and store stay open. */
   close(): Promise<void>;
 }
+
+/** How often an instance looks for a disable's removal that nobody runs (ms). */
+const CLEANUP_CHECK_INTERVAL_MS = 30_000;
 
 const systemContext = (clock: Clock, what: string): CommandContext => {
   const id = `${what}-${clock.now().getTime()}`;
@@ -184,6 +188,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     advertisedRateLimit: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND,
     routes: {
       '/admin/scim-settings': [settingsLimit, settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) })],
+      '/admin/scim-cleanup': cleanupRoutes({ progress: () => cleanup.progress() }),
       '/admin/scim-tokens': tokensRoutes({ commands: tokens, queries: tokenQueries, clock }),
       '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
       '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
@@ -215,12 +220,26 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
       }
       if (!state.initialised) await settings.enable(context);
     }
-    if (state.status === 'disabled' && state.initialised && (await cleanup.pending())) {
-      log.warn('SCIM is disabled but some of its data remains (a disable was cut short): removing it');
-      await cleanup(context);
-    }
+    if (state.status === 'disabled' && state.initialised) await cleanup.resume(context);
     await backfillScope({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-backfill' }) }, 'user.email', 'user.userName');
   }
 
-  return { app, initialise, close: () => readPool.end() };
+  // A removal an instance began and did not finish (it crashed) is taken over by another one.
+  const cleanupCheck = setInterval(() => {
+    void (async () => {
+      const state = await settings.state();
+      if (state.status === 'disabled' && state.initialised) await cleanup.resume(systemContext(clock, 'scim-cleanup'));
+    })().catch((err: unknown) => log.warn({ err }, 'could not check for SCIM data left by a disable'));
+  }, CLEANUP_CHECK_INTERVAL_MS);
+  cleanupCheck.unref();
+
+  return {
+    app,
+    initialise,
+    async close() {
+      clearInterval(cleanupCheck);
+      await cleanup.idle();
+      await readPool.end();
+    },
+  };
 }
