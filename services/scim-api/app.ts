@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
+import { unavailableError } from '../../shared/infrastructure/unavailable';
 import type { Logger } from '../../shared/logging/logger';
 import { healthRouter, type ReadinessCheck } from './http/health';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
@@ -31,7 +32,8 @@ export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttp
       genReqId: requestIdFor,
       // Probes and scrapes would drown the request log.
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A 503 is a condition of the service (a dependency down, starting, overloaded), not a fault.
+      customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
   app.use(metrics.middleware);
@@ -47,10 +49,18 @@ export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttp
     res.status(404).json({ error: 'not found', path: req.path });
   });
 
-  // Express 5 forwards rejected async handlers here; never answer with an HTML page.
+  // Express 5 forwards rejected async handlers here; never answer with an HTML page. A dependency
+  // that cannot be reached is a 503 with Retry-After, as on the SCIM and admin APIs.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    req.log.error({ err: error }, 'unhandled error');
+    const unavailable = unavailableError(error);
+    if (unavailable) req.log.warn({ err: error }, 'request failed: service unavailable');
+    else req.log.error({ err: error }, 'unhandled error');
     if (res.headersSent) return;
+    if (unavailable) {
+      res.setHeader('Retry-After', String(unavailable.headers.retryAfterSeconds));
+      res.status(503).json({ error: 'service unavailable', detail: unavailable.detail, requestId: req.id });
+      return;
+    }
     res.status(500).json({ error: 'internal error', requestId: req.id });
   });
 

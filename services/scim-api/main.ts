@@ -55,7 +55,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     log.debug({ url: `http://${config.HOST}:${port}` }, 'port bound; answering 503 until started');
 
     await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
-    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
     parts.add('postgres pool', () => pool.end());
     const eventStore = createEventStore(config, pool, log);
     parts.add('event store', () => eventStore.close());

@@ -28,6 +28,8 @@ export const configSchema = z
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/scim'),
     DATABASE_POOL_SIZE: positiveInt.default(10),
+    /** How long a request waits for a pool connection (a free one, or a new one to be made) before 503. */
+    DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
     EVENTSTOREDB_URL: z.preprocess(
       emptyAsUndefined,
