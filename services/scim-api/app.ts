@@ -4,7 +4,16 @@ import { unavailableError } from '../../shared/infrastructure/unavailable';
 import type { Logger } from '../../shared/logging/logger';
 import { healthRouter, type ReadinessCheck } from './http/health';
 import { createHttpMetrics, type HttpMetrics } from './http/metrics';
+import { configurePublicUrls } from './http/public-url';
+import { redactQuery, redactUrl } from './http/query-secrets';
 import { requestIdFor } from './http/request-id';
+
+/**
+ * Express's `trust proxy` (https://expressjs.com/en/guide/behind-proxies.html): false (trust no
+ * proxy: X-Forwarded-* ignored), a hop count, or addresses / CIDRs / `loopback`, `linklocal`,
+ * `uniquelocal`. Decides where req.ip, req.protocol and req.host come from.
+ */
+export type TrustProxy = boolean | number | readonly string[];
 
 export interface AppDependencies {
   readonly log: Logger;
@@ -16,20 +25,30 @@ export interface AppDependencies {
   readonly admin?: Router;
   /** The SCIM settings page at /admin/scim. */
   readonly adminUi?: Router;
-  /** Fixes meta.location and $ref when the service sits behind a proxy that rewrites the host. */
+  /** The public /scim/v2 URL: meta.location, Location, $ref and admin links use it instead of the request's host. */
   readonly scimBaseUrl?: string;
+  /** Which peers' X-Forwarded-For/-Proto/-Host are believed (TRUST_PROXY); none by default. */
+  readonly trustProxy?: TrustProxy;
 }
 
-export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttpMetrics(), scim, admin, adminUi, scimBaseUrl }: AppDependencies): Express {
+/** pino-http's request serializer, then the credential query parameters' values redacted (never logged). */
+function redactRequest(req: { url?: unknown; query?: unknown }): unknown {
+  if (typeof req.url === 'string') req.url = redactUrl(req.url);
+  if (req.query !== undefined) req.query = redactQuery(req.query);
+  return req;
+}
+
+export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttpMetrics(), scim, admin, adminUi, scimBaseUrl, trustProxy = false }: AppDependencies): Express {
   const app = express();
-  if (scimBaseUrl) app.set('scimBaseUrl', scimBaseUrl.replace(/\/+$/, ''));
+  configurePublicUrls(app, scimBaseUrl);
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
 
   app.use(
     pinoHttp({
       logger: log.child({ component: 'http' }),
       genReqId: requestIdFor,
+      serializers: { req: redactRequest },
       // Probes and scrapes would drown the request log.
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
       // A 503 is a condition of the service (a dependency down, starting, overloaded), not a fault.

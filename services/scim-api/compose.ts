@@ -202,6 +202,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     metrics,
     readiness,
     readyTimeoutMs: config.READY_TIMEOUT_MS,
+    trustProxy: config.TRUST_PROXY,
     ...(config.SCIM_BASE_URL ? { scimBaseUrl: config.SCIM_BASE_URL } : {}),
   });
 
