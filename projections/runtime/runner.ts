@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { Pool, PoolClient } from '../../shared/db/pool';
 import type { EventStore } from '../../shared/eventstore/port';
+import { classifyUnavailable } from '../../shared/infrastructure/unavailable';
 import { formatPosition, samePosition, type Position } from '../../shared/eventstore/position';
 import type { PostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
 import { createLogger, type Logger } from '../../shared/logging/logger';
@@ -125,6 +126,8 @@ export function startProjection(options: ProjectionRunnerOptions): ProjectionRun
     onFailure(error, { attempt, retryInMs, checkpoint }) {
       const entry = { err: error, attempt, retryInMs, checkpoint: checkpoint && formatPosition(checkpoint) };
       if (error instanceof VersionMismatch) log.warn(entry, 'another version owns the read model');
+      // A database or event store outage is waited out, not a fault of the projection.
+      else if (classifyUnavailable(error)) log.warn(entry, 'projection paused: the database or event store cannot be reached; resubscribing from the last committed checkpoint');
       else log.error(entry, 'projection failed; resubscribing from the last committed checkpoint');
     },
     log,

@@ -145,7 +145,11 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
   // SCIM reads run on a pool of their own whose statements Postgres cancels past the timeout: a
   // costly filter can neither hold the database nor take the connections writes need. Without JIT:
   // compiling a filter's many small expressions costs more than running them.
-  const readPool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { statementTimeoutMs: config.SCIM_READ_STATEMENT_TIMEOUT_MS, jit: false });
+  const readPool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, {
+    statementTimeoutMs: config.SCIM_READ_STATEMENT_TIMEOUT_MS,
+    jit: false,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+  });
   const queries = createScimQueries(readPool, {
     filterLimits: { maxLength: config.SCIM_FILTER_MAX_LENGTH, maxDepth: config.SCIM_FILTER_MAX_DEPTH, maxClauses: config.SCIM_FILTER_MAX_CLAUSES },
     statementTimeoutMs: config.SCIM_READ_STATEMENT_TIMEOUT_MS,
@@ -205,6 +209,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     metrics,
     readiness,
     readyTimeoutMs: config.READY_TIMEOUT_MS,
+    trustProxy: config.TRUST_PROXY,
     ...(config.SCIM_BASE_URL ? { scimBaseUrl: config.SCIM_BASE_URL } : {}),
   });
 

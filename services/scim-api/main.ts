@@ -1,6 +1,7 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Config } from '../../shared/config';
 import { loadConfigOrExit, runMain, StartedParts, stopOnSignals } from '../../shared/process/lifecycle';
+import { createHttpServer } from '../../shared/process/http-server';
 import { closeServer, listen } from '../../shared/process/listen';
 import { redactConnectionString } from '../../shared/db/connection-string';
 import { migrate } from '../../shared/db/migrate';
@@ -47,7 +48,11 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     'starting',
   );
   const parts = new StartedParts(log);
-  const server = createServer(answerStarting);
+  const server = createHttpServer(answerStarting, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  });
 
   const running = await parts.run(async () => {
     const port = await listen(server, { port: config.PORT, host: config.HOST, what: 'the SCIM API', portVariable: 'PORT' });
@@ -55,7 +60,7 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     log.debug({ url: `http://${config.HOST}:${port}` }, 'port bound; answering 503 until started');
 
     await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
-    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+    const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, { connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS });
     parts.add('postgres pool', () => pool.end());
     const eventStore = createEventStore(config, pool, log);
     parts.add('event store', () => eventStore.close());

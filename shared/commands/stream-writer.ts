@@ -1,11 +1,18 @@
-import type { Pool, PoolClient } from 'pg';
-import { inTransaction } from '../db/pool';
+import { Pool, type PoolClient } from 'pg';
 import { sql, type SqlStatement } from '../db/sql-statement';
-import { DuplicateEventIdError, WrongExpectedRevisionError, type AppendResult, type EventStore, type EventToAppend, type ExpectedRevision } from '../eventstore/port';
+import {
+  DuplicateEventIdError,
+  InvalidAppendError,
+  WrongExpectedRevisionError,
+  type AppendResult,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedRevision,
+} from '../eventstore/port';
 import { KeyHeldError } from '../eventstore/postgres/append';
 import { DEFAULT_NOTIFY_CHANNEL, type PostgresEventStore } from '../eventstore/postgres/postgres-event-store';
 import { isEmptyChange, uniqueKey, type KeyChange, type UniqueScope } from '../uniqueness/keys';
-import { claimKeys, releaseKeys, setKeyState, UniqueKeyTakenError } from '../uniqueness/unique-key-table';
+import { claimKeys, KEY_OWNER_LOCK_CLASS, releaseKeys, setKeyState, UniqueKeyTakenError } from '../uniqueness/unique-key-table';
 
 /**
  * Rows of the write model that go with an append (a token's row): they commit with the events or
@@ -94,64 +101,152 @@ export function createTransactionalWriter(store: PostgresEventStore, inlineProje
 }
 
 /**
- * Whether an append that failed certainly wrote nothing. Anything else (a timeout, a lost
- * connection, an unavailable leader) may have committed after all.
+ * Whether an append that failed certainly wrote nothing: the store refused it (another writer
+ * appended first, an event id already recorded) or the adapter refused it before sending
+ * anything. Anything else (a timeout, a lost connection, an unavailable leader, an error after the
+ * request went out) may have committed after all.
  */
 function certainlyNotWritten(error: unknown): boolean {
-  return error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError || error instanceof TypeError;
+  return error instanceof WrongExpectedRevisionError || error instanceof DuplicateEventIdError || error instanceof InvalidAppendError;
 }
 
 async function run(client: PoolClient, statements: readonly SqlStatement[] = []): Promise<void> {
   for (const statement of statements) await client.query(statement.text, [...statement.values]);
 }
 
+/** The revision the stream has if an append of unknown outcome landed; undefined when it cannot be told. */
+function revisionIfLanded(expectedRevision: ExpectedRevision, eventCount: number): bigint | undefined {
+  if (expectedRevision === 'no_stream') return BigInt(eventCount - 1);
+  return typeof expectedRevision === 'bigint' ? expectedRevision + BigInt(eventCount) : undefined;
+}
+
+export interface TwoPhaseWriterOptions {
+  /** The channel appends are announced on (the change feed's). */
+  readonly notifyChannel?: string;
+  /**
+   * Where the writer takes the connection it holds an owner's lock on for the length of a write.
+   * Default: a pool of its own (as large as `pool`, connections closed when idle), so that writers
+   * holding locks can never take every connection an append or a settle needs.
+   */
+  readonly lockPool?: Pool;
+}
+
 /**
  * Any other store (EventStoreDB): claim `pending` and mark released keys `releasing` before the
- * append, settle both after it. When the append certainly failed, the claims it made are taken
- * back; when its outcome is unknown (it may have committed) the keys stay unsettled and the
- * reconciler settles them from the owner stream's state, so a key is never lost and never held twice.
+ * append, settle both after it.
+ *
+ * - When the append certainly failed, the claims it made are taken back and keys the owner held
+ *   already (a re-claim that only changed a value's case) are put back as they were.
+ * - When its outcome is unknown (a timeout, a lost connection: it may have committed), nothing is
+ *   taken back: the keys stay `pending` / `releasing` and the reconciler settles them from the
+ *   owner stream's state (shared/uniqueness/reconciler.ts). Every instance is told to drop its
+ *   memory of the stream.
+ * - Writes that change an owner's keys hold that owner's advisory lock (KEY_OWNER_LOCK_CLASS) on
+ *   one connection from before they read what it holds until they settled: two instances writing
+ *   the same owner at once (a client retrying on another instance) take turns, so one's failure
+ *   can never take back a key the other's committed append holds. Writes of other owners do not wait.
+ *
+ * So a key is never held twice and never lost.
  */
-export function createTwoPhaseWriter(pool: Pool, store: EventStore, notifyChannel = DEFAULT_NOTIFY_CHANNEL): StreamWriter {
-  return {
-    projectsInline: false,
-    async append({ streamId, events, expectedRevision, keys, rows = {} }) {
-      const { owner, claim, release } = keys;
-      // A key the owner held already (a value that only changed case) is claimed again: it must
-      // never be given up when this write fails.
-      const held = await heldBy(pool, owner.stream, claim);
-      if (!isEmptyChange(keys) || rows.before) {
-        await inTransaction(pool, async (client) => {
-          await claimKeys(client, owner, claim, 'pending');
-          await setKeyState(client, owner, release, 'releasing');
-          await run(client, rows.before);
-        });
-      }
-      let result: AppendResult;
-      try {
-        result = await store.appendToStream(streamId, events, { expectedRevision });
-      } catch (error) {
-        if (certainlyNotWritten(error) && !isEmptyChange(keys)) {
-          await inTransaction(pool, async (client) => {
+export function createTwoPhaseWriter(pool: Pool, store: EventStore, { notifyChannel = DEFAULT_NOTIFY_CHANNEL, lockPool: givenLockPool }: TwoPhaseWriterOptions = {}): StreamWriter {
+  let ownLockPool: Pool | undefined;
+  const lockPool = (): Pool =>
+    givenLockPool ??
+    (ownLockPool ??= (() => {
+      const created = new Pool({ ...pool.options, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+      created.on('error', () => undefined);
+      return created;
+    })());
+  const notify = (streamId: string, revision: bigint) => sql('SELECT pg_notify($1, $2)', [notifyChannel, `${streamId} ${revision}`]);
+
+  async function append({ streamId, events, expectedRevision, keys, rows = {} }: StreamWrite, client: PoolClient | undefined): Promise<AppendResult> {
+    const { owner, claim, release } = keys;
+    const db = client ?? pool;
+    // A key the owner held already (a value that only changed case) is claimed again: it must
+    // never be given up when this write fails.
+    const held = client ? await heldBy(client, owner.stream, claim) : new Map<string, HeldKey>();
+    if (client) {
+      await inClientTransaction(client, async () => {
+        await claimKeys(client, owner, claim, 'pending');
+        await setKeyState(client, owner, release, 'releasing');
+        await run(client, rows.before);
+      });
+    }
+    let result: AppendResult;
+    try {
+      result = await store.appendToStream(streamId, events, { expectedRevision });
+    } catch (error) {
+      if (certainlyNotWritten(error)) {
+        if (client && !isEmptyChange(keys)) {
+          await inClientTransaction(client, async () => {
             await releaseKeys(client, owner, claim.filter((k) => !held.has(keyId(k))));
             await restoreValues(client, owner.stream, held);
             await setKeyState(client, owner, release, 'confirmed');
           });
         }
-        throw error;
+      } else {
+        // It may have landed: instances that remember the stream must read it again.
+        const revision = revisionIfLanded(expectedRevision, events.length);
+        if (revision !== undefined) {
+          const maybe = notify(streamId, revision);
+          await db.query(maybe.text, [...maybe.values]).catch(() => undefined);
+        }
       }
-      // The settle, and the notification that lets caches elsewhere drop the stream's old state.
-      const notify = sql('SELECT pg_notify($1, $2)', [notifyChannel, `${streamId} ${result.nextExpectedRevision}`]);
-      if (isEmptyChange(keys) && !rows.after) await pool.query(notify.text, [...notify.values]);
-      else {
-        await inTransaction(pool, async (client) => {
-          await setKeyState(client, owner, claim, 'confirmed');
-          await releaseKeys(client, owner, release);
-          await run(client, [...(rows.after ?? []), notify]);
+      throw error;
+    }
+    // The settle, and the notification that lets caches elsewhere drop the stream's old state.
+    const announce = notify(streamId, result.nextExpectedRevision);
+    if (!client && !rows.after) await pool.query(announce.text, [...announce.values]);
+    else {
+      const settleOn = client ?? (await pool.connect());
+      try {
+        await inClientTransaction(settleOn, async () => {
+          await setKeyState(settleOn, owner, claim, 'confirmed');
+          await releaseKeys(settleOn, owner, release);
+          await run(settleOn, [...(rows.after ?? []), announce]);
         });
+      } finally {
+        if (!client) settleOn.release();
       }
-      return result;
+    }
+    return result;
+  }
+
+  return {
+    projectsInline: false,
+    async append(write) {
+      // Only a write that claims, releases or writes rows before the append needs the owner's lock.
+      if (isEmptyChange(write.keys) && !write.rows?.before) return append(write, undefined);
+      const client = await lockPool().connect();
+      let broken: Error | undefined;
+      const onError = (err: Error) => void (broken = err);
+      client.on('error', onError);
+      try {
+        await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [KEY_OWNER_LOCK_CLASS, write.keys.owner.stream]);
+        try {
+          return await append(write, client);
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [KEY_OWNER_LOCK_CLASS, write.keys.owner.stream]).catch((err: Error) => void (broken ??= err));
+        }
+      } finally {
+        client.off('error', onError);
+        // A connection whose unlock failed may still hold the lock: it is closed, not pooled.
+        client.release(broken ?? false);
+      }
     },
   };
+}
+
+/** `work` in a transaction on `client` (which the caller holds and releases). */
+async function inClientTransaction(client: PoolClient, work: () => Promise<void>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await work();
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 const keyId = (k: { scope: string; key: string }) => `${k.scope}\u0000${k.key}`;
@@ -164,9 +259,9 @@ interface HeldKey {
 }
 
 /** Which of these keys the owner already holds, with the value and state they have now, by keyId. */
-async function heldBy(pool: Pool, ownerStream: string, keys: KeyChange['claim']): Promise<Map<string, HeldKey>> {
+async function heldBy(client: PoolClient, ownerStream: string, keys: KeyChange['claim']): Promise<Map<string, HeldKey>> {
   if (keys.length === 0) return new Map();
-  const { rows } = await pool.query<HeldKey>(
+  const { rows } = await client.query<HeldKey>(
     `SELECT k.scope, k.key, k.value, k.state FROM unique_keys k JOIN unnest($1::text[], $2::text[]) AS r(scope, key) ON k.scope = r.scope AND k.key = r.key
       WHERE k.owner_stream = $3`,
     [keys.map((k) => k.scope), keys.map((k) => k.key), ownerStream],

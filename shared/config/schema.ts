@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { defaultEventSource } from '../events/source';
 
@@ -16,6 +17,50 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** The names Express's `trust proxy` (proxy-addr) knows for address ranges. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const isAddressOrRange = (entry: string): boolean => {
+  if (TRUST_PROXY_NAMES.has(entry)) return true;
+  if (ipaddr.isValid(entry)) return true;
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * TRUST_PROXY: `false` (trust no proxy), `true` (trust every peer: only when the port is reachable
+ * from the proxy alone), a hop count, or a comma-separated list of addresses, CIDRs and the names
+ * loopback, linklocal, uniquelocal. Becomes Express's `trust proxy` value.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'false' || value === '') return false;
+    if (value === 'true') return true;
+    if (/^\d{1,2}$/.test(value)) return Number(value);
+    const entries = value.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+    const bad = entries.filter((e) => !isAddressOrRange(e));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `expected false, true, a hop count, or addresses/CIDRs/loopback/linklocal/uniquelocal; not ${bad.join(', ')}` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+/** An absolute http(s) URL without credentials, query or fragment: it prefixes every URL the service writes. */
+const publicBaseUrl = z
+  .string()
+  .url()
+  .refine((value) => {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  }, 'expected an http:// or https:// URL without credentials, query or fragment, e.g. https://scim.example.com/scim/v2');
+
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
 export const configSchema = z
@@ -28,6 +73,8 @@ export const configSchema = z
     LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
     DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/scim'),
     DATABASE_POOL_SIZE: positiveInt.default(10),
+    /** How long a request waits for a pool connection (a free one, or a new one to be made) before 503. */
+    DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
     EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
     EVENTSTOREDB_URL: z.preprocess(
       emptyAsUndefined,
@@ -80,8 +127,19 @@ export const configSchema = z
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
     /** api-docs/admin/team-scim-group-mapping: 10 link, unlink, pause or resume requests per minute per administrator. */
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
-    /** The public /scim/v2 URL (behind a proxy); else taken from each request's Host. */
-    SCIM_BASE_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+    /** The public /scim/v2 URL (behind a proxy); else taken from each request's Host (or a trusted proxy's X-Forwarded-Host). */
+    SCIM_BASE_URL: z.preprocess(emptyAsUndefined, publicBaseUrl.optional()),
+    /** Whose X-Forwarded-For/-Proto/-Host to believe (see trustProxy); none by default. */
+    TRUST_PROXY: trustProxy.default(false),
+    /**
+     * The longest a client may take to send a whole request (Node's `requestTimeout`, 300 s by
+     * default) and its headers (`headersTimeout`, 60 s); past them the connection gets 408 and is
+     * closed. An idle keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS: longer than
+     * the 60 s idle timeout of common load balancers, so that the balancer, not the service, closes it.
+     */
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(65_000),
     SCIM_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
     SCIM_MAX_PATCH_OPERATIONS: positiveInt.default(100),
     SCIM_MAX_GROUP_MEMBERS: positiveInt.default(1000),
@@ -94,6 +152,9 @@ export const configSchema = z
     RUN_PROJECTIONS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   })
   .superRefine((c, ctx) => {
+    if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS' });
+    }
     if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_URL) {
       ctx.addIssue({
         code: 'custom',

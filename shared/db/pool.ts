@@ -17,12 +17,19 @@ export interface PoolOptions {
    * compilation alone can take a hundred times longer than the query.
    */
   readonly jit?: boolean;
+  /**
+   * How long `connect()` (and so `query()`) waits for a connection, a free one of the pool or a new
+   * one to the server, before it fails with "timeout exceeded when trying to connect" (a 503 on the
+   * API, shared/infrastructure/unavailable.ts). Unset: node-postgres waits for ever.
+   */
+  readonly connectTimeoutMs?: number;
 }
 
-export function createPool(connectionString: string, max = 10, { statementTimeoutMs, jit }: PoolOptions = {}): Pool {
+export function createPool(connectionString: string, max = 10, { statementTimeoutMs, jit, connectTimeoutMs }: PoolOptions = {}): Pool {
   const pool = new Pool({
     connectionString,
     max,
+    ...(connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: connectTimeoutMs }),
     ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
     ...(jit === false ? { options: '-c jit=off' } : {}),
   });

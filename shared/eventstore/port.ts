@@ -134,3 +134,18 @@ export class DuplicateEventIdError extends Error {
     this.name = 'DuplicateEventIdError';
   }
 }
+
+/**
+ * An append the adapter refused before sending anything (an event id that is not a UUID): nothing
+ * was written. A TypeError, as the bad argument it is; a writer may count on nothing having
+ * landed, which it may not for any other TypeError (one raised after the request went out).
+ */
+export class InvalidAppendError extends TypeError {
+  constructor(
+    readonly streamId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidAppendError';
+  }
+}

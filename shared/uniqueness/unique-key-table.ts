@@ -5,6 +5,14 @@ import { describeKey, keyPrecedence, type KeyOwner, type UniqueKey } from './key
 export type KeyState = 'confirmed' | 'pending';
 
 /**
+ * The advisory lock class ('UKEY') of an owner's two-phase writes, keyed by `hashtext(owner
+ * stream)`: held by a two-phase writer from before it reads the keys the owner holds until its
+ * claims are settled (shared/commands/stream-writer.ts), and by the reconciler while it settles
+ * that owner's keys (reconciler.ts).
+ */
+export const KEY_OWNER_LOCK_CLASS = 0x554b4559;
+
+/**
  * Thrown when keys are held by other owners; the HTTP layer renders it as 409 uniqueness. `keys`
  * lists every taken key of the claim, the one a client most likely means first (userName before
  * email); the detail names them all, leaving out internal ones (an account link) when others are taken.

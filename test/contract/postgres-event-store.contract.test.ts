@@ -18,6 +18,7 @@ import {
   SubscriptionReader,
   withTimeout,
 } from './event-store.contract';
+import { describeWritePathUnderFaults } from './write-path-faults.contract';
 
 let db: TestDatabase;
 
@@ -410,6 +411,11 @@ describe('the Postgres event store', () => {
 describeEventStoreContract('postgres', async () => {
   const store = createPostgresEventStore({ pool: db.pool });
   return { store, teardown: () => store.close() };
+});
+
+describeWritePathUnderFaults('postgres', async () => {
+  const store = createPostgresEventStore({ pool: db.pool });
+  return { store, pool: db.pool, teardown: () => store.close() };
 });
 
 /** Runs `work` in a transaction it may commit; rolls back whatever it leaves open. */

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ERROR, SCIM_TOKEN, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
-/** The app trusts X-Forwarded-For from loopback, which is where supertest connects from: each test picks its client address. */
+/** With TRUST_PROXY=loopback the app believes X-Forwarded-For from loopback, where supertest connects from: each test picks its client address. */
 const from = (address: string) => ({ 'X-Forwarded-For': address });
 
 async function createToken(api: ScimApiUnderTest, description: string): Promise<string> {
@@ -79,8 +79,8 @@ describe('failed authentications per client address', () => {
   let first: ScimApiUnderTest;
   let second: ScimApiUnderTest;
   beforeAll(async () => {
-    first = await startScimApi('scim_auth_failures', { SCIM_AUTH_FAILURES_PER_MINUTE: '3' });
-    second = await startScimApi('scim_auth_failures', { SCIM_AUTH_FAILURES_PER_MINUTE: '3' }, { db: first.db });
+    first = await startScimApi('scim_auth_failures', { SCIM_AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+    second = await startScimApi('scim_auth_failures', { SCIM_AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: 'loopback' }, { db: first.db });
   });
   afterAll(async () => {
     await second.close();

@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     ['EVENT_SOURCE', { EVENT_SOURCE: 'has space' }],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }],
     ['DATABASE_URL', { DATABASE_URL: 'postgres://127.0.0.1:5432' }],
+    ['SCIM_BASE_URL', { SCIM_BASE_URL: 'javascript://scim.example.com/scim/v2' }],
+    ['SCIM_BASE_URL', { SCIM_BASE_URL: 'https://user:pw@scim.example.com/scim/v2' }],
+    ['SCIM_BASE_URL', { SCIM_BASE_URL: 'https://scim.example.com/scim/v2?x=1' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'everyone' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'loopback, 10.0.0.0/33' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', { HTTP_REQUEST_TIMEOUT_MS: '0' }],
+    ['DATABASE_CONNECT_TIMEOUT_MS', { DATABASE_CONNECT_TIMEOUT_MS: 'never' }],
   ])('rejects a bad %s and names it', (variable, env) => {
     let thrown: unknown;
     try {
@@ -69,6 +77,26 @@ describe('loadConfig', () => {
   it('logs JSON lines unless LOG_FORMAT=pretty', () => {
     expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET }).LOG_FORMAT).toBe('json');
     expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+  });
+
+  it('bounds slow clients below Node\'s 300 s / 60 s, keeps idle connections past a load balancer\'s 60 s, and waits 5 s for a database connection', () => {
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET })).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      DATABASE_CONNECT_TIMEOUT_MS: 5000,
+    });
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['loopback', ['loopback']],
+    ['loopback, 10.0.0.0/8 ,192.0.2.7,::1', ['loopback', '10.0.0.0/8', '192.0.2.7', '::1']],
+  ])('reads TRUST_PROXY=%s as Express\'s trust proxy %j (no proxy trusted unless it says)', (value, expected) => {
+    expect(loadConfig({ TOKEN_HMAC_SECRET: SECRET, ...(value === undefined ? {} : { TRUST_PROXY: value }) }).TRUST_PROXY).toEqual(expected);
   });
 
   it('accepts EventStoreDB with its connection string', () => {

@@ -1,5 +1,5 @@
-import { StreamNotFoundError, UnavailableError, WrongExpectedVersionError } from '@eventstore/db-client';
-import { DuplicateEventIdError, WrongExpectedRevisionError } from '../../shared/eventstore/port';
+import { CancelledError, DeadlineExceededError, NotLeaderError, StreamNotFoundError, TimeoutError, UnavailableError, UnknownError, WrongExpectedVersionError } from '@eventstore/db-client';
+import { DuplicateEventIdError, InvalidAppendError, WrongExpectedRevisionError } from '../../shared/eventstore/port';
 import {
   EventDecodingError,
   checkEventIds,
@@ -92,6 +92,11 @@ describe('eventstoredb mapping', () => {
 
     it('leaves any other error alone', () => {
       expect(toAppendError(new UnavailableError(), 'user-1', 'any', [eventToAppend])).toBeUndefined();
+      // Errors after which the append may have committed stay what they are: never a port error
+      // that tells the writer nothing was written (the two-phase writer would take its claims back).
+      for (const unknownOutcome of [new DeadlineExceededError(), new TimeoutError(), new CancelledError(), new UnknownError(), Object.create(NotLeaderError.prototype) as Error]) {
+        expect(toAppendError(unknownOutcome, 'user-1', 0n, [eventToAppend])).toBeUndefined();
+      }
       expect(toAppendError(new Error('boom'), 'user-1', 'any', [eventToAppend])).toBeUndefined();
       expect(toAppendError('boom', 'user-1', 'any', [eventToAppend])).toBeUndefined();
     });
@@ -100,8 +105,9 @@ describe('eventstoredb mapping', () => {
   describe('when checking a write before sending it', () => {
     it('rejects an id that is not a UUID', () => {
       expect(() => checkEventIds('user-1', [{ ...eventToAppend, id: 'event-1' }])).toThrow(
-        new TypeError('event id "event-1" is not a UUID'),
+        new InvalidAppendError('user-1', 'event id "event-1" is not a UUID'),
       );
+      expect(() => checkEventIds('user-1', [{ ...eventToAppend, id: 'event-1' }])).toThrow(InvalidAppendError);
     });
 
     it('rejects an id used twice in one write, whatever its case', () => {

@@ -1,4 +1,5 @@
 import express, { Router, type RequestHandler } from 'express';
+import { requireValidRequestRoot } from '../http/public-url';
 import { bearerAuthentication, type ScimTokenVerifier } from '../scim/authentication';
 import { jsonApiErrorMiddleware, notFoundHandler } from './json-api';
 
@@ -26,6 +27,7 @@ export function adminRouter({ adminTokenVerifiers, maxBodyBytes, routes, adverti
     if (advertisedRateLimit) res.setHeader('X-RateLimit-Limit', String(advertisedRateLimit));
     res.status(204).end();
   });
+  router.use(requireValidRequestRoot);
   router.use(bearerAuthentication(adminTokenVerifiers, 'admin'));
   router.use(express.json({ limit: maxBodyBytes, type: ['application/vnd.api+json', 'application/json'] }));
   for (const [path, handlers] of Object.entries(routes)) router.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));

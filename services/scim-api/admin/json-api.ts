@@ -3,7 +3,7 @@ import { ErrorSerializer, Linker, Metaizer, Paginator, Serializer } from 'ts-jap
 import { z } from 'zod';
 import { findUnstorableString } from '../../../shared/db/storable-text';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
-import { toScimError } from '../scim/error-middleware';
+import { logFailure, toScimError } from '../scim/error-middleware';
 import type { Page } from './pagination';
 
 /** JSON:API's media type; every admin response, errors included, carries it. */
@@ -216,15 +216,19 @@ function toAdminError(error: unknown): ScimError | undefined {
   return known;
 }
 
-/** Every admin API error is a JSON:API error document with application/vnd.api+json; never an HTML page, never a stack. */
+/**
+ * Every admin API error is a JSON:API error document with application/vnd.api+json; never an HTML
+ * page, never a stack. A 503 or 429 carries Retry-After (a dependency down: see toScimError).
+ */
 export function jsonApiErrorMiddleware(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   let known = toAdminError(error);
   if (!known) {
     req.log.error({ err: error }, 'unhandled error');
     known = new ScimError(500, undefined, `internal error; request id ${String(req.id)}`);
-  } else if (known.status >= 500) req.log.error({ err: error }, 'request failed');
+  } else logFailure(req, error, known);
   if (res.headersSent) return;
   if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
+  if ((known.status === 503 || known.status === 429) && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(known.headers.retryAfterSeconds ?? 1));
   send(res, known.status, jsonApiErrorDocument(known));
 }
 

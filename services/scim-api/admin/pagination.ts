@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { requestRootUrl } from '../http/public-url';
 import { AdminApiError, queryParameter } from './json-api';
 
 /**
@@ -65,7 +66,7 @@ export function pageOf(request: PageRequest, totalCount: number): Page {
  * (`q`): `https://host/api/v2/admin/scim-groups?page%5Bnumber%5D=2&page%5Bsize%5D=20`.
  */
 export function pageLink(req: Request, request: PageRequest): (pageNumber: number) => string {
-  const base = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
+  const base = `${requestRootUrl(req)}${req.baseUrl}${req.path === '/' ? '' : req.path}`;
   return (pageNumber) => {
     const params = new URLSearchParams();
     params.set('page[number]', String(pageNumber));

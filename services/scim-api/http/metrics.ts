@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { routeTemplate } from './route-templates';
 
 export interface HttpMetrics {
   readonly registry: Registry;
@@ -7,7 +8,12 @@ export interface HttpMetrics {
   readonly handler: RequestHandler;
 }
 
-/** One registry per process (not prom-client's global one, so tests can build several apps). */
+/**
+ * One registry per process (not prom-client's global one, so tests can build several apps).
+ * `http_request_duration_seconds` is labelled by method, status and the matched route's template
+ * (route-templates.ts; `unmatched` when no route answered), so its series are bounded by the
+ * routes the service has, whatever paths clients send.
+ */
 export function createHttpMetrics(registry: Registry = new Registry()): HttpMetrics {
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -21,8 +27,8 @@ export function createHttpMetrics(registry: Registry = new Registry()): HttpMetr
   const middleware = (req: Request, res: Response, next: NextFunction) => {
     const stop = duration.startTimer();
     res.on('finish', () => {
-      // The matched route pattern (never the raw path: ids would explode the label set).
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      // The matched route's template, never the path as sent: ids and spellings would grow the series without bound.
+      const route = routeTemplate(req.app, req.route) ?? 'unmatched';
       stop({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

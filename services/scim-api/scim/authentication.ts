@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Actor } from '../../../shared/domain/metadata';
 import type { RateBudget } from '../../../shared/rate-limit/rate-budget';
 import { type ScimError, scimErrors } from '../../../shared/scim/errors';
+import { hasSecretParameter } from '../http/query-secrets';
 import { clientAddressKey } from './client-address';
 
 /** Decides whether a bearer token may call /scim/v2, and as whom. */
@@ -35,8 +36,10 @@ export const RECENTLY_VERIFIED_MS = 10 * 60_000;
 /**
  * The one place a request to /scim/v2 (SCIM tokens) or /api/v2/admin (admin tokens) is
  * authenticated; RFC 6750 bearer tokens only. Each mount point is given only its own kind.
- * Errors: 401 with `WWW-Authenticate` for a missing or unknown token; 429 with Retry-After when
- * `options.failures` is spent for the client's address.
+ * Errors: 401 with `WWW-Authenticate` for a missing or unknown token, and for a token sent as the
+ * `access_token` query parameter (RFC 6750 §2.3 lets a server refuse it: URLs end up in logs,
+ * proxies and browser history; it is refused before any lookup and whatever the Authorization
+ * header says); 429 with Retry-After when `options.failures` is spent for the client's address.
  */
 export function bearerAuthentication(verifiers: readonly ScimTokenVerifier[], kind: 'SCIM' | 'admin', options: AuthenticationOptions = {}) {
   const { failures } = options;
@@ -52,6 +55,9 @@ export function bearerAuthentication(verifiers: readonly ScimTokenVerifier[], ki
   }
 
   return async (req: Request, _res: Response, next: NextFunction) => {
+    if (hasSecretParameter(req.originalUrl)) {
+      return next(scimErrors.unauthorized('a token in the access_token query parameter is refused (RFC 6750 §2.3); send it in the Authorization header: Authorization: Bearer <token>'));
+    }
     const address = clientAddressKey(req.ip);
     const header = req.headers.authorization;
     const token = (header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null)?.[1];

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { unavailableError } from '../../../shared/infrastructure/unavailable';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
 import { sendScimError } from './responses';
 
@@ -17,11 +18,15 @@ interface HttpLayerError {
  * Bad input of any kind becomes a SCIM error (RFC 7644 §3.12); only our own faults are 500s.
  * Beside our ScimErrors: every error Express's layers mark with a 4xx status is the request's
  * fault, whatever its kind (a body that does not parse or decode, a path segment whose
- * %-escape is malformed), so it keeps its status. Returns undefined for anything else.
+ * %-escape is malformed), so it keeps its status; and a backing service that cannot be reached
+ * (Postgres or EventStoreDB down, restarting, full) is a 503 with Retry-After
+ * (shared/infrastructure/unavailable.ts), not a bug. Returns undefined for anything else.
  */
 export function toScimError(error: unknown): ScimError | undefined {
   if (error instanceof ScimError) return error;
   if (typeof error !== 'object' || error === null) return undefined;
+  const unavailable = unavailableError(error);
+  if (unavailable) return unavailable;
   const { status, type, limit } = error as HttpLayerError;
   switch (type) {
     case 'entity.too.large':
@@ -46,10 +51,19 @@ export function toScimError(error: unknown): ScimError | undefined {
   return new ScimError(status, status === 400 ? 'invalidSyntax' : undefined, 'the request is malformed');
 }
 
+/**
+ * How a failed request is logged: a 503 (a dependency down, a read model behind, too many
+ * concurrent changes) is the service's condition, not a fault, so `warn`; any other 5xx is `error`.
+ */
+export function logFailure(req: Request, error: unknown, known: ScimError): void {
+  if (known.status === 503) req.log.warn({ err: error }, 'request failed: service unavailable');
+  else if (known.status >= 500) req.log.error({ err: error }, 'request failed');
+}
+
 export function scimErrorMiddleware(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   const scimError = toScimError(error);
   if (scimError) {
-    if (scimError.status >= 500) req.log.error({ err: error }, 'request failed');
+    logFailure(req, error, scimError);
     sendScimError(res, scimError);
     return;
   }

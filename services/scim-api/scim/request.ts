@@ -12,9 +12,5 @@ export function resourceId(req: Request, resourceType: 'User' | 'Group'): string
   return id.toLowerCase();
 }
 
-/** The `/scim/v2` URL as the client reached it: meta.location and member $ref are built on it. */
-export function scimBaseUrl(req: Request): string {
-  const configured = req.app.get('scimBaseUrl') as string | undefined;
-  if (configured) return configured;
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}/scim/v2`;
-}
+/** The `/scim/v2` URL meta.location, Location and member $ref are built on (http/public-url.ts). */
+export { scimBaseUrl } from '../http/public-url';

@@ -9,6 +9,7 @@ import type { ReadYourWrites } from '../read/read-your-writes';
 import type { ScimQueries } from '../read/scim-queries';
 import type { GroupCommands } from '../commands/groups';
 import type { UserCommands } from '../commands/users';
+import { requireValidScimBaseUrl } from '../http/public-url';
 import { methodNotAllowed } from './allowed-methods';
 import { bearerAuthentication, type ScimTokenVerifier } from './authentication';
 import { discoveryRoutes } from './discovery-routes';
@@ -43,6 +44,7 @@ export interface ScimRouterDependencies {
 export function scimRouter(deps: ScimRouterDependencies): Router {
   const router = Router();
   const { clock, queries, readYourWrites, paging, maxPatchOperations } = deps;
+  router.use(requireValidScimBaseUrl);
   router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM', { failures: deps.rateLimits.authFailures }));
   router.use(methodNotAllowed);
   // Discovery answers in every state and is not rate limited; Users and Groups are limited and

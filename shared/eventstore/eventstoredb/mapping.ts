@@ -17,6 +17,7 @@ import {
 } from '@eventstore/db-client';
 import {
   DuplicateEventIdError,
+  InvalidAppendError,
   WrongExpectedRevisionError,
   type EventToAppend,
   type ExpectedRevision,
@@ -101,7 +102,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function checkEventIds(streamId: string, events: readonly EventToAppend[]): void {
   const seen = new Set<string>();
   for (const event of events) {
-    if (!UUID.test(event.id)) throw new TypeError(`event id ${JSON.stringify(event.id)} is not a UUID`);
+    if (!UUID.test(event.id)) throw new InvalidAppendError(streamId, `event id ${JSON.stringify(event.id)} is not a UUID`);
     const id = event.id.toLowerCase();
     if (seen.has(id)) throw new DuplicateEventIdError(streamId, event.id);
     seen.add(id);

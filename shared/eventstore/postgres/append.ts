@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from '../../db/pool';
 import { composeStatements, sql, type SqlStatement } from '../../db/sql-statement';
 import {
   DuplicateEventIdError,
+  InvalidAppendError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventToAppend,
@@ -47,7 +48,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * functions): registration as an event writer, key claims and releases, the revision check, the
  * insert and the NOTIFY, followed by `command.with`. In autocommit it is one round trip and one
  * transaction.
- * @throws TypeError for an event id that is not a UUID; DuplicateEventIdError for an id given twice.
+ * @throws InvalidAppendError (a TypeError) for an event id that is not a UUID; DuplicateEventIdError for an id given twice.
  */
 export function appendStatement(command: AppendCommand): SqlStatement {
   checkEventIds(command.streamId, command.events);
@@ -130,7 +131,7 @@ export function translateAppendError(command: Pick<AppendCommand, 'streamId' | '
 function checkEventIds(streamId: string, events: readonly EventToAppend[]): void {
   const seen = new Set<string>();
   for (const event of events) {
-    if (!UUID.test(event.id)) throw new TypeError(`event id ${JSON.stringify(event.id)} is not a UUID`);
+    if (!UUID.test(event.id)) throw new InvalidAppendError(streamId, `event id ${JSON.stringify(event.id)} is not a UUID`);
     const id = event.id.toLowerCase();
     if (seen.has(id)) throw new DuplicateEventIdError(streamId, event.id);
     seen.add(id);

@@ -3,7 +3,7 @@ import { AdminApiError, jsonPathToPointer } from '../../../services/scim-api/adm
 import { pageLink, pageOf, pageRequestOf } from '../../../services/scim-api/admin/pagination';
 
 const requestWith = (query: Record<string, unknown>) =>
-  ({ query, protocol: 'https', get: () => 'tfe.example.com', baseUrl: '/api/v2/admin/scim-groups', path: '/' }) as unknown as Request;
+  ({ query, protocol: 'https', host: 'tfe.example.com', baseUrl: '/api/v2/admin/scim-groups', path: '/' }) as unknown as Request;
 
 describe('admin list pagination (api-docs/admin/scim-groups)', () => {
   it('defaults to page 1 of 20', () => {
