@@ -54,7 +54,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * being consumed, and the next, read ahead while the consumer works during catch-up).
  */
 /** The longest wait between re-reads while committed rows are held back by an older transaction. */
-const HELD_BACK_RETRY_MAX_MS = 50;
+const HELD_BACK_RETRY_MAX_MS = 20;
 
 export class PostgresSubscription implements Subscription, AsyncIterator<SubscriptionMessage, undefined> {
   private position: Position | undefined;
