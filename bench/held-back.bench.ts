@@ -1,13 +1,15 @@
 /**
- * (f) A held-back row: how long after the transaction that held it back commits does it reach
- * subscribers. Per trial, on the service's database and through the event-store port:
+ * (f) A held-back row: how long after the transaction that held it back ends does it reach
+ * subscribers. Only event writers hold rows back (shared/db/migrations, event-store functions); the
+ * worst case is one that rolls back, since it sends no notification. Per trial, on the service's
+ * database and through the event-store port, with a transaction in another database open throughout:
  *   1. T0 appends E0 and stays open (its xid is the oldest);
- *   2. T1, in another database of the cluster, takes an xid and stays open;
+ *   2. T1 appends E1 and stays open (an event writer, younger than T0);
  *   3. E2 is appended and committed (its xid is younger than T1's);
  *   4. T0 commits: a subscription's read now returns E0 and must hold E2 back behind T1;
- *   5. once E0 has reached the bench's own subscriber, T1 commits (no event, so no notification);
+ *   5. once E0 has reached the bench's own subscriber, T1 rolls back (so no notification);
  *   6. measured: E2's arrival at the bench's subscriber (subscribeToAll on the port), and at the
- *      service's projection (commit of E2's read-model row), after T1's commit timestamp.
+ *      service's projection (commit of E2's read-model row), after the rollback was sent.
  * The reference is E0's path: the delay of a row whose commit notifies.
  *
  *   BENCH_MODE=quick|full node_modules/.bin/tsx bench/held-back.bench.ts
@@ -86,15 +88,21 @@ async function main(): Promise<void> {
     for (let trial = 0; trial < TRIALS; trial++) {
       const e0 = provisioned(run, trial * 2);
       const e2 = provisioned(run, trial * 2 + 1);
+      const e1 = provisioned(run, 100_000 + trial);
       const t0 = await pool.connect();
-      const t1 = new pg.Client({ connectionString: ctx.cluster.url(other), application_name: 'bench-held-back' });
-      await t1.connect();
+      const t1 = await pool.connect();
+      const elsewhere = new pg.Client({ connectionString: ctx.cluster.url(other), application_name: 'bench-held-back' });
+      await elsewhere.connect();
       try {
+        // A long transaction in another database, open throughout: it must hold nobody back.
+        await elsewhere.query('BEGIN');
+        await elsewhere.query('SELECT pg_current_xact_id()');
         await t0.query('BEGIN');
         await store.appendToStreamInTransaction(t0, e0.streamId, [e0.event], { expectedRevision: 'no_stream' });
         const t0xid = (await t0.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x;
+        // T1: an event writer of this database that will roll back, so no notification ever says it ended.
         await t1.query('BEGIN');
-        const t1xid = (await t1.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x;
+        await store.appendToStreamInTransaction(t1, e1.streamId, [e1.event], { expectedRevision: 'no_stream' });
         await store.appendToStream(e2.streamId, [e2.event], { expectedRevision: 'no_stream' });
         await t0.query('COMMIT');
         const e0Commit = await commitTime(t0xid);
@@ -102,18 +110,21 @@ async function main(): Promise<void> {
         // Give every subscriber time to read past E0 and hold E2 back.
         await delay(100);
         if (arrived.has(e2.event.id)) throw new Error('E2 reached the subscriber while T1 was open: nothing was held back');
-        await t1.query('COMMIT');
-        const t1Commit = await commitTime(t1xid);
+        const released = performance.timeOrigin + performance.now();
+        await t1.query('ROLLBACK');
         const e2Arrival = await waitFor('E2 at the subscriber', () => arrived.get(e2.event.id));
-        subscriberDelay.push(e2Arrival - t1Commit);
-        projectionDelay.push((await readModelTime(e2.event.id)) - t1Commit);
+        subscriberDelay.push(e2Arrival - released);
+        projectionDelay.push((await readModelTime(e2.event.id)) - released);
         notifiedSubscriber.push(e0Arrival - e0Commit);
         notifiedProjection.push((await readModelTime(e0.event.id)) - e0Commit);
-        process.stderr.write(`  trial ${trial + 1}/${TRIALS}: held-back row at the subscriber ${subscriberDelay.at(-1)!.toFixed(1)} ms, in the read model ${projectionDelay.at(-1)!.toFixed(1)} ms after the commit\n`);
+        process.stderr.write(`  trial ${trial + 1}/${TRIALS}: held-back row at the subscriber ${subscriberDelay.at(-1)!.toFixed(1)} ms, in the read model ${projectionDelay.at(-1)!.toFixed(1)} ms after the release\n`);
       } finally {
         await t0.query('ROLLBACK').catch(() => undefined);
+        await t1.query('ROLLBACK').catch(() => undefined);
         t0.release();
-        await t1.end();
+        t1.release();
+        await elsewhere.query('ROLLBACK').catch(() => undefined);
+        await elsewhere.end();
       }
       await delay(100);
     }
@@ -128,9 +139,10 @@ async function main(): Promise<void> {
       script: 'bench/held-back.bench.ts',
       postgres: ctx.postgres,
       method:
-        `${TRIALS} trials of the sequence in the header of bench/held-back.bench.ts (an open transaction in another database holds a committed event back while a read returns an older one; ` +
-        `then it commits without an event). Times: commit timestamps from Postgres (track_commit_timestamp), arrival at the bench's subscription (subscribeToAll on the event-store port) ` +
-        `on the same machine clock, and the commit of the event's read-model row (the service's projection, activity feed). Reference: an event whose own commit notifies (E0).`,
+        `${TRIALS} trials of the sequence in the header of bench/held-back.bench.ts: an event writer of the service's database (T1) holds a committed event (E2) back while a read returns ` +
+        `an older one (E0), then rolls back, which sends no notification (the worst case: a writer that commits notifies every subscriber at once); a long transaction in another database ` +
+        `stays open throughout and must hold nobody back. Times: from just before T1's ROLLBACK is sent (the bench's clock) to E2's arrival at the bench's subscription (subscribeToAll on ` +
+        `the event-store port) and to the commit of E2's read-model row (the service's platform projection, activity feed; Postgres commit timestamp). Reference: an event whose own commit notifies (E0).`,
       targets: [{ target: 'a held-back row reaches subscribers ≤ 50 ms after it commits (every trial, both subscribers)', measured: `worst ${fmt(worst, 1)} ms; ${slow} of ${2 * TRIALS} deliveries over 50 ms (median: subscriber ${fmt(S.median, 1)}, projection ${fmt(P.median, 1)})`, met: worst <= 50 }],
       sections: [
         '## Results (ms after the releasing commit; median (min–max) over the trials)',

@@ -19,7 +19,7 @@ export interface LoggedStatement {
   readonly statements: number;
 }
 
-const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+) \[(\d+)\] (.*?)@(\S*) LOG:\s+(?:statement|execute [^:]*): ([\s\S]*)$/;
+const LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+) \[(\d+)\] (.*?)@(\S*) LOG:\s+(?:statement|execute \S*?):\s([\s\S]*)$/;
 
 /** Splits on ';' outside quotes; empty pieces do not count. */
 function countStatements(sql: string): number {

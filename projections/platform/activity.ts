@@ -23,70 +23,136 @@ const ids = (event: RecordedEvent, name: string) => {
   return Array.isArray(value) ? value.length : 0;
 };
 
+type NameKind = 'users' | 'groups' | 'teams' | 'tokens';
+
+const NAME_COLUMNS: Record<NameKind, string> = { users: 'user_name', groups: 'display_name', teams: 'name', tokens: 'description' };
+/** The data fields that name an aggregate of each kind, in the events this feed summarises. */
+const ID_FIELDS: Record<NameKind, readonly string[]> = { users: ['userId'], groups: ['groupId', 'previousGroupId'], teams: ['teamId'], tokens: ['tokenId'] };
+
 /**
- * A short sentence for the activity feed, from the event and the read model as it stood before
- * the event (so a rename reads "from → to"). Never a secret: token events carry none.
+ * The names a batch of events mentions, read from the tables once, then kept as each event of the
+ * batch renames or creates what it names: the summaries of a whole batch cost one query.
  */
-async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<string> {
-  const lookup = async (table: 'users' | 'groups' | 'teams' | 'tokens', column: string, id: string): Promise<string> => {
-    // users and groups are keyed by uuid: anything else names none of them (and must not throw).
-    if (id === '' || ((table === 'users' || table === 'groups') && !UUID.test(id))) return shown(id || '?');
-    const { rows } = await client.query<{ name: string }>(`SELECT ${column} AS name FROM ${t(table)} WHERE id = $1`, [id]);
-    return shown(rows[0]?.name ?? id);
-  };
-  const user = () => lookup('users', 'user_name', str(event, 'userId'));
-  const group = (name = 'groupId') => lookup('groups', 'display_name', str(event, name));
-  const team = () => lookup('teams', 'name', str(event, 'teamId'));
+export class Names {
+  private readonly known = new Map<string, string>();
+
+  /** Reads the current names of every user, group, team and token the events mention. */
+  static async prefetch(client: PoolClient, t: TableIn, events: readonly RecordedEvent[]): Promise<Names> {
+    const names = new Names();
+    const wanted: Record<NameKind, Set<string>> = { users: new Set(), groups: new Set(), teams: new Set(), tokens: new Set() };
+    for (const event of events) {
+      const d = data(event);
+      for (const kind of Object.keys(ID_FIELDS) as NameKind[]) {
+        for (const field of ID_FIELDS[kind]) {
+          const id = text(d[field]);
+          // users and groups are keyed by uuid: anything else names none of them (and must not be queried).
+          if (id && ((kind !== 'users' && kind !== 'groups') || UUID.test(id))) wanted[kind].add(id);
+        }
+      }
+    }
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    for (const kind of Object.keys(wanted) as NameKind[]) {
+      if (wanted[kind].size === 0) continue;
+      params.push([...wanted[kind]]);
+      const cast = kind === 'users' || kind === 'groups' ? '::uuid[]' : '::text[]';
+      parts.push(`SELECT '${kind}' AS kind, id::text AS id, ${NAME_COLUMNS[kind]} AS name FROM ${t(kind)} WHERE id = ANY($${params.length}${cast})`);
+    }
+    if (parts.length > 0) {
+      const { rows } = await client.query<{ kind: NameKind; id: string; name: string }>(parts.join(' UNION ALL '), params);
+      for (const r of rows) names.known.set(`${r.kind}:${r.id}`, r.name);
+    }
+    return names;
+  }
+
+  name(kind: NameKind, id: string): string | undefined {
+    return this.known.get(`${kind}:${id}`);
+  }
+
+  /** What the event named or renamed, for the summaries of the events after it. */
+  note(event: RecordedEvent): void {
+    const d = data(event);
+    const set = (kind: NameKind, id: string, name: unknown) => {
+      if (typeof name === 'string' && id) this.known.set(`${kind}:${id}`, name);
+    };
+    switch (event.type) {
+      case 'UserProvisioned':
+        set('users', str(event, 'userId'), ((d.attributes ?? {}) as Record<string, unknown>).userName);
+        return;
+      case 'UserAttributesChanged':
+        set('users', str(event, 'userId'), ((d.set ?? {}) as Record<string, unknown>).userName);
+        return;
+      case 'GroupCreated':
+      case 'GroupRenamed':
+        set('groups', str(event, 'groupId'), d.displayName);
+        return;
+      case 'TeamCreated':
+        set('teams', str(event, 'teamId'), d.name);
+        return;
+      case 'ScimTokenCreated':
+        set('tokens', str(event, 'tokenId'), d.description);
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/**
+ * A short sentence for the activity feed, from the event and the names as they stood before the
+ * event (so a rename reads "from → to"). Never a secret: token events carry none.
+ */
+export function summarise(event: RecordedEvent, names: Names): string {
+  const lookup = (kind: NameKind, id: string): string => shown(names.name(kind, id) ?? (id || '?'));
+  const user = () => lookup('users', str(event, 'userId'));
+  const group = (name = 'groupId') => lookup('groups', str(event, name));
+  const team = () => lookup('teams', str(event, 'teamId'));
   // A token's description is optional: one without is named by its id.
   const named = (description: string) => (description ? `"${description}"` : str(event, 'tokenId'));
-  const token = async () => named(await lookup('tokens', 'description', str(event, 'tokenId')));
+  const token = () => named(names.name('tokens', str(event, 'tokenId')) ?? str(event, 'tokenId'));
   const d = data(event);
 
   switch (event.type) {
-    case 'UserProvisioned': {
-      const attributes = (d.attributes ?? {}) as Record<string, unknown>;
-      const notes = [d.active === false ? 'suspended' : '', d.linkedExistingAccount === true ? 'linked to an existing account' : ''].filter(Boolean);
-      return `user ${shown(text(attributes.userName) ?? '?')} provisioned${notes.length ? ` (${notes.join(', ')})` : ''}`;
-    }
+    case 'UserProvisioned':
+    case 'AccountRegistered':
+      return summariseSync(event);
     case 'UserAttributesChanged': {
       const names = [...Object.keys((d.set ?? {}) as object), ...(Array.isArray(d.unset) ? d.unset.map(String) : [])];
       const listed = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
-      return `user ${await user()}: ${listed} changed`;
+      return `user ${user()}: ${listed} changed`;
     }
     case 'UserDeactivated':
-      return `user ${await user()} deactivated`;
+      return `user ${user()} deactivated`;
     case 'UserReactivated':
-      return `user ${await user()} reactivated`;
+      return `user ${user()} reactivated`;
     case 'UserDeleted':
-      return d.reason === 'scim-disabled' ? `user ${await user()} removed (SCIM disabled; account kept)` : `user ${await user()} deleted`;
+      return d.reason === 'scim-disabled' ? `user ${user()} removed (SCIM disabled; account kept)` : `user ${user()} deleted`;
     case 'GroupCreated':
       return `group ${shown(str(event, 'displayName'))} created with ${plural(ids(event, 'memberIds'), 'member')}`;
     case 'GroupRenamed':
-      return `group ${await group()} renamed to ${shown(str(event, 'displayName'))}`;
+      return `group ${group()} renamed to ${shown(str(event, 'displayName'))}`;
     case 'GroupExternalIdChanged':
-      return `group ${await group()}: externalId ${d.externalId === null ? 'cleared' : 'changed'}`;
+      return `group ${group()}: externalId ${d.externalId === null ? 'cleared' : 'changed'}`;
     case 'GroupMembersAdded':
-      return `group ${await group()}: ${plural(ids(event, 'memberIds'), 'member')} added`;
+      return `group ${group()}: ${plural(ids(event, 'memberIds'), 'member')} added`;
     case 'GroupMembersRemoved':
-      return `group ${await group()}: ${plural(ids(event, 'memberIds'), 'member')} removed`;
+      return `group ${group()}: ${plural(ids(event, 'memberIds'), 'member')} removed`;
     case 'GroupMembersReplaced':
-      return `group ${await group()}: members replaced (now ${ids(event, 'memberIds')})`;
+      return `group ${group()}: members replaced (now ${ids(event, 'memberIds')})`;
     case 'GroupDeleted':
-      return `group ${await group()} deleted`;
-    case 'AccountRegistered':
-      return `account ${shown(str(event, 'username'))} registered`;
+      return `group ${group()} deleted`;
     case 'TeamCreated':
       return `team ${shown(str(event, 'name'))} created`;
     case 'TeamLinkedToScimGroup':
-      return `team ${await team()} linked to group ${await group()}`;
+      return `team ${team()} linked to group ${group()}`;
     case 'TeamUnlinkedFromScimGroup': {
       const why = d.reason === 'group-deleted' ? ' (group deleted)' : d.reason === 'scim-disabled' ? ' (SCIM disabled)' : '';
-      return `team ${await team()} unlinked from group ${await group()}${why}`;
+      return `team ${team()} unlinked from group ${group()}${why}`;
     }
     case 'TeamLinkPaused':
-      return `team ${await team()}: link to group ${await group()} paused`;
+      return `team ${team()}: link to group ${group()} paused`;
     case 'TeamLinkResumed':
-      return `team ${await team()}: link to group ${await group()} resumed`;
+      return `team ${team()}: link to group ${group()} resumed`;
     case 'ScimEnabled':
       return 'SCIM enabled';
     case 'ScimPaused':
@@ -96,36 +162,64 @@ async function summarise(client: PoolClient, t: TableIn, event: RecordedEvent): 
     case 'ScimDisabled':
       return 'SCIM disabled';
     case 'SiteAdminGroupSet':
-      return `site-admin group set to ${await group()}`;
+      return `site-admin group set to ${group()}`;
     case 'SiteAdminGroupCleared':
-      return `site-admin group ${await group('previousGroupId')} cleared`;
+      return `site-admin group ${group('previousGroupId')} cleared`;
     case 'ScimTokenCreated':
       return `token ${named(shown(str(event, 'description')))} created, expires ${str(event, 'expiresAt').slice(0, 10)}`;
     case 'ScimTokenRevoked':
-      return `token ${await token()} revoked${d.reason === 'scim-disabled' ? ' (SCIM disabled)' : ''}`;
+      return `token ${token()} revoked${d.reason === 'scim-disabled' ? ' (SCIM disabled)' : ''}`;
     default:
       return `${event.type} on ${event.streamId}`;
   }
 }
 
-/** One activity row per event, keyed by its position: a redelivered event adds nothing. */
-export async function recordActivity(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<void> {
+/** An activity row, as the activity table holds it. */
+export interface ActivityRow {
+  readonly position_commit: string;
+  readonly position_prepare: string;
+  readonly event_id: string;
+  readonly occurred_at: string;
+  readonly event_type: string;
+  readonly stream_id: string;
+  readonly actor_kind: string | null;
+  readonly actor_id: string | null;
+  readonly request_id: string | null;
+  readonly summary: string;
+}
+
+export function activityRow(event: RecordedEvent, summary: string): ActivityRow {
   const metadata = event.metadata as Metadata;
+  return {
+    position_commit: event.position.commit.toString(),
+    position_prepare: event.position.prepare.toString(),
+    event_id: event.id,
+    occurred_at: text(metadata.occurredAt) ?? event.recordedAt.toISOString(),
+    event_type: event.type,
+    stream_id: event.streamId,
+    actor_kind: text(metadata.actor?.kind),
+    actor_id: text(metadata.actor?.id),
+    request_id: text(metadata.requestId),
+    summary,
+  };
+}
+
+function summariseSync(event: RecordedEvent): string {
+  const d = data(event);
+  if (event.type === 'AccountRegistered') return `account ${shown(str(event, 'username'))} registered`;
+  const attributes = (d.attributes ?? {}) as Record<string, unknown>;
+  const notes = [d.active === false ? 'suspended' : '', d.linkedExistingAccount === true ? 'linked to an existing account' : ''].filter(Boolean);
+  return `user ${shown(text(attributes.userName) ?? '?')} provisioned${notes.length ? ` (${notes.join(', ')})` : ''}`;
+}
+
+/** Activity rows, many per statement; a row already recorded (same position) is left alone. */
+export async function insertActivity(client: PoolClient, t: TableIn, rows: readonly ActivityRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await client.query(
     `INSERT INTO ${t('activity')} (position_commit, position_prepare, event_id, occurred_at, event_type, stream_id, actor_kind, actor_id, request_id, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(position_commit bigint, position_prepare bigint, event_id text, occurred_at timestamptz,
+       event_type text, stream_id text, actor_kind text, actor_id text, request_id text, summary text)
      ON CONFLICT (position_commit, position_prepare) DO NOTHING`,
-    [
-      event.position.commit,
-      event.position.prepare,
-      event.id,
-      text(metadata.occurredAt) ?? event.recordedAt.toISOString(),
-      event.type,
-      event.streamId,
-      text(metadata.actor?.kind),
-      text(metadata.actor?.id),
-      text(metadata.requestId),
-      await summarise(client, t, event),
-    ],
+    [JSON.stringify(rows)],
   );
 }

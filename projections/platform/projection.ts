@@ -5,10 +5,10 @@ import { SETTINGS_STREAM, type SettingsEvent } from '../../shared/domain/setting
 import type { TeamEvent } from '../../shared/domain/teams/team';
 import type { TokenEvent } from '../../shared/domain/tokens/token';
 import { primaryEmail } from '../../shared/domain/users/attributes';
-import type { UserEvent } from '../../shared/domain/users/events';
+import type { UserAttributesChanged, UserEvent, UserProvisioned } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
-import { eventByEvent, type Projection } from '../runtime/projection';
-import { recordActivity } from './activity';
+import { EventApplyError, type Projection } from '../runtime/projection';
+import { activityRow, insertActivity, Names, summarise, type ActivityRow } from './activity';
 import { membersJoined, membersLeft, reconcileSiteAdmins, reconcileTeam, userWentActive, userWentInactive } from './followers';
 import { platformTablesSql, type PlatformTable, type TableIn } from './tables';
 
@@ -32,9 +32,9 @@ async function evolveUser(client: PoolClient, t: TableIn, event: RecordedEvent &
     case 'UserProvisioned': {
       const { userId, attributes, active, accountId, linkedExistingAccount } = event.data;
       const inserted = await client.query(
-        `INSERT INTO ${t('users')} (id, revision, user_name, external_id, display_name, active, account_id, attributes, created, last_modified)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING`,
-        [userId, event.revision, attributes.userName, attributes.externalId ?? null, attributes.displayName ?? null, active, accountId, attributes, at],
+        `INSERT INTO ${t('users')} (id, revision, user_name, active, account_id, created, last_modified)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING`,
+        [userId, event.revision, attributes.userName, active, accountId, at],
       );
       if (!inserted.rowCount) return;
       if (linkedExistingAccount) {
@@ -49,14 +49,12 @@ async function evolveUser(client: PoolClient, t: TableIn, event: RecordedEvent &
       return;
     }
     case 'UserAttributesChanged': {
-      const { userId, set, unset } = event.data;
-      // The derived columns are recomputed from the merged document in the same statement.
+      const { userId, set } = event.data;
+      // Only the userName is kept here (summaries and member names); it cannot be unset.
+      const userName = typeof set.userName === 'string' ? set.userName : null;
       await client.query(
-        `WITH merged AS (SELECT id, (attributes || $4::jsonb) - $5::text[] AS doc FROM ${t('users')} WHERE id = $1 AND revision < $2)
-         UPDATE ${t('users')} u SET revision = $2, last_modified = $3, attributes = m.doc,
-                user_name = m.doc->>'userName', external_id = m.doc->>'externalId', display_name = m.doc->>'displayName'
-           FROM merged m WHERE u.id = m.id`,
-        [userId, event.revision, at, set, [...unset]],
+        `UPDATE ${t('users')} SET revision = $2, last_modified = $3, user_name = coalesce($4, user_name) WHERE id = $1 AND revision < $2`,
+        [userId, event.revision, at, userName],
       );
       return;
     }
@@ -278,20 +276,113 @@ async function evolveToken(client: PoolClient, t: TableIn, event: RecordedEvent 
  */
 export const platformProjection: Projection = {
   name: 'platform',
-  version: 1,
+  version: 2,
   createTables: platformTablesSql,
   // Every event is in the activity feed; evolve ignores the ones no table below follows.
   canHandle: () => true,
-  apply: eventByEvent(async (client, event, schema) => {
+  async apply(client, events, schema) {
     const t: TableIn = (name: PlatformTable) => `"${schema}".${name}`;
-    // Before the rows change, so the summary can name what the event renamed or removed.
-    await recordActivity(client, t, event);
-    const { streamId } = event;
-    if (streamId.startsWith('user-')) return evolveUser(client, t, event as RecordedEvent & UserEvent);
-    if (streamId.startsWith('group-')) return evolveGroup(client, t, event as RecordedEvent & GroupEvent);
-    if (streamId.startsWith('account-')) return evolveAccount(client, t, event as RecordedEvent & AccountEvent);
-    if (streamId.startsWith('team-')) return evolveTeam(client, t, event as RecordedEvent & TeamEvent);
-    if (streamId === SETTINGS_STREAM) return evolveSettings(client, t, event as RecordedEvent & SettingsEvent);
-    if (streamId.startsWith('scim-token-')) return evolveToken(client, t, event as RecordedEvent & TokenEvent);
-  }),
+    // Every summary of the batch from one read of the names it mentions.
+    const names = await Names.prefetch(client, t, events);
+    const pending = new PendingWrites();
+    for (const event of events) {
+      pending.activity.push(activityRow(event, summarise(event, names)));
+      names.note(event);
+      if (pending.take(event)) continue;
+      // An event that reads or changes what earlier ones wrote: they are written first.
+      await pending.flushRows(client, t);
+      await evolveOne(client, t, event);
+    }
+    await pending.flushRows(client, t);
+    await insertActivity(client, t, pending.activity);
+  },
 };
+
+/** Applies one event's rows; names the event when it fails. */
+async function evolveOne(client: PoolClient, t: TableIn, event: RecordedEvent): Promise<void> {
+  try {
+    const { streamId } = event;
+    if (streamId.startsWith('user-')) return await evolveUser(client, t, event as RecordedEvent & UserEvent);
+    if (streamId.startsWith('group-')) return await evolveGroup(client, t, event as RecordedEvent & GroupEvent);
+    if (streamId.startsWith('account-')) return await evolveAccount(client, t, event as RecordedEvent & AccountEvent);
+    if (streamId.startsWith('team-')) return await evolveTeam(client, t, event as RecordedEvent & TeamEvent);
+    if (streamId === SETTINGS_STREAM) return await evolveSettings(client, t, event as RecordedEvent & SettingsEvent);
+    if (streamId.startsWith('scim-token-')) return await evolveToken(client, t, event as RecordedEvent & TokenEvent);
+  } catch (error) {
+    throw new EventApplyError(event, error);
+  }
+}
+
+/**
+ * Rows of events that only add rows or set a user's name, and read none (a provisioning that made
+ * its own account, an account registration, a change of a user's attributes), gathered so that a
+ * run of them is written with one statement per table: what a burst of provisioning and a rebuild
+ * mostly consist of. Activity rows of every event are gathered too.
+ */
+class PendingWrites {
+  readonly activity: ActivityRow[] = [];
+  private users: unknown[] = [];
+  private accounts: unknown[] = [];
+  /** Per user: the last revision and time of its attribute changes, and the last userName they set. */
+  private renames = new Map<string, { id: string; revision: string; at: string; user_name: string | null }>();
+
+  /** Gathers the event's rows and says so; false for an event that must be applied on its own. */
+  take(event: RecordedEvent): boolean {
+    const at = occurredAt(event);
+    switch (event.type) {
+      case 'UserProvisioned': {
+        const { userId, attributes, active, accountId, linkedExistingAccount } = (event as RecordedEvent & UserProvisioned).data;
+        if (linkedExistingAccount) return false;
+        this.users.push({ id: userId, revision: event.revision.toString(), user_name: attributes.userName, active, account_id: accountId, created: at, last_modified: at });
+        this.accounts.push({ id: accountId, email: primaryEmail(attributes) ?? '', username: attributes.userName, display_name: null, source: 'scim', scim_user_id: userId, scim_active: active, registered: at });
+        return true;
+      }
+      case 'AccountRegistered': {
+        const { accountId, email, username, displayName } = (event as RecordedEvent & AccountEvent).data;
+        this.accounts.push({ id: accountId, email, username, display_name: displayName ?? null, source: 'imported', scim_user_id: null, scim_active: false, registered: at });
+        return true;
+      }
+      case 'UserAttributesChanged': {
+        const { userId, set } = (event as RecordedEvent & UserAttributesChanged).data;
+        const before = this.renames.get(userId);
+        const userName = typeof set.userName === 'string' ? set.userName : (before?.user_name ?? null);
+        this.renames.set(userId, { id: userId, revision: event.revision.toString(), at, user_name: userName });
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Writes the gathered rows (not the activity): new users and accounts first, then renames. */
+  async flushRows(client: PoolClient, t: TableIn): Promise<void> {
+    if (this.users.length > 0) {
+      await client.query(
+        `INSERT INTO ${t('users')} (id, revision, user_name, active, account_id, created, last_modified)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, revision bigint, user_name text, active boolean, account_id uuid, created timestamptz, last_modified timestamptz)
+         ON CONFLICT (id) DO NOTHING`,
+        [JSON.stringify(this.users)],
+      );
+    }
+    if (this.accounts.length > 0) {
+      await client.query(
+        `INSERT INTO ${t('accounts')} (id, email, username, display_name, source, scim_user_id, scim_active, registered)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, email text, username text, display_name text, source text, scim_user_id uuid, scim_active boolean, registered timestamptz)
+         ON CONFLICT (id) DO NOTHING`,
+        [JSON.stringify(this.accounts)],
+      );
+    }
+    if (this.renames.size > 0) {
+      // Only the userName is kept here (summaries and member names); it cannot be unset.
+      await client.query(
+        `UPDATE ${t('users')} u SET revision = r.revision, last_modified = r.at, user_name = coalesce(r.user_name, u.user_name)
+           FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, revision bigint, at timestamptz, user_name text)
+          WHERE u.id = r.id AND u.revision < r.revision`,
+        [JSON.stringify([...this.renames.values()])],
+      );
+    }
+    this.users = [];
+    this.accounts = [];
+    this.renames = new Map();
+  }
+}

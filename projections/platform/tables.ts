@@ -8,25 +8,19 @@
 export function platformTablesSql(schema: string): string {
   const s = `"${schema}"`;
   return `
+    -- The SCIM users teams follow: who they are (for summaries and member names), whether they are
+    -- active, and their account. Their attributes live in the scim read model.
     CREATE TABLE ${s}.users (
       id            uuid        PRIMARY KEY,
       revision      bigint      NOT NULL,
       user_name     text        NOT NULL,
-      external_id   text,
-      display_name  text,
       active        boolean     NOT NULL,
       account_id    uuid        NOT NULL,
-      -- The client-owned SCIM attributes, canonical names, enterprise extension under its URN.
-      attributes    jsonb       NOT NULL,
       created       timestamptz NOT NULL,
       last_modified timestamptz NOT NULL,
       -- A tombstone, so that a replayed UserProvisioned cannot bring a deleted user back.
       deleted       boolean     NOT NULL DEFAULT false
     );
-    -- text_pattern_ops serves both eq and sw on the lower-cased value: an index lookup at any size.
-    CREATE INDEX users_user_name_idx ON ${s}.users (lower(user_name) text_pattern_ops);
-    CREATE INDEX users_external_id_idx ON ${s}.users (external_id text_pattern_ops);
-    CREATE INDEX users_display_name_idx ON ${s}.users (lower(display_name) text_pattern_ops);
 
     CREATE TABLE ${s}.groups (
       id            uuid        PRIMARY KEY,

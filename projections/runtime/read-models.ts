@@ -4,7 +4,13 @@ import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
 import { platformProjection } from '../platform/projection';
 import { scimProjection } from '../scim/projection';
+import { readCheckpointRow } from './checkpoints';
+import { liveSchema } from './projection';
+import { schemaExists } from './rebuild';
 import { startProjection, type ProjectionRunner } from './runner';
+
+/** How long the scim runner gathers a batch while writers keep its read model inline. */
+export const INLINE_FOLLOW_WINDOW_MS = 200;
 
 export interface ReadModels {
   readonly scim: ProjectionRunner;
@@ -16,9 +22,11 @@ export interface ReadModels {
 
 /** Runs the service's two projections (see projections/registry.ts) in this process. */
 export function startReadModels({ pool, store, log }: { pool: Pool; store: EventStore; log?: Logger }): ReadModels {
-  const runner = (projection: typeof scimProjection | typeof platformProjection) =>
-    startProjection({ pool, store, projection, ...(log ? { log: log.child({ projection: projection.name }) } : {}) });
-  const scim = runner(scimProjection);
+  const runner = (projection: typeof scimProjection | typeof platformProjection, batchWindowMs?: number) =>
+    startProjection({ pool, store, projection, ...(batchWindowMs === undefined ? {} : { batchWindowMs }), ...(log ? { log: log.child({ projection: projection.name }) } : {}) });
+  // With the Postgres store the writers keep the scim read model inline: its runner only catches
+  // what another writer appended and moves the checkpoint, so it may gather a long batch.
+  const scim = runner(scimProjection, store.kind === 'postgres' ? INLINE_FOLLOW_WINDOW_MS : undefined);
   const platform = runner(platformProjection);
   return {
     scim,
@@ -34,4 +42,28 @@ export function startReadModels({ pool, store, log }: { pool: Pool; store: Event
       await Promise.all([scim.stop(), platform.stop()]);
     },
   };
+}
+
+/**
+ * Waits until another process (the projector, `make projector`) has built both read models at this
+ * code's versions: an API started with RUN_PROJECTIONS=false writes the scim read model inline,
+ * so it must not take a request before its tables exist. Polls every `intervalMs`; `onWait` is
+ * told once when it has to wait.
+ * @throws the signal's reason when aborted.
+ */
+export async function readModelsBuilt(pool: Pool, { signal, intervalMs = 250, onWait }: { signal?: AbortSignal; intervalMs?: number; onWait?: () => void } = {}): Promise<void> {
+  let told = false;
+  for (;;) {
+    signal?.throwIfAborted();
+    const built = await Promise.all(
+      [scimProjection, platformProjection].map(async (projection) => {
+        const row = await readCheckpointRow(pool, projection.name);
+        return row !== null && row.version === projection.version && (await schemaExists(pool, liveSchema(projection)));
+      }),
+    );
+    if (built.every(Boolean)) return;
+    if (!told) onWait?.();
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

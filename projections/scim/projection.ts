@@ -8,7 +8,7 @@ import type { UserAttributes } from '../../shared/domain/users/attributes';
 import type { UserEvent } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
 import type { Projection } from '../runtime/projection';
-import { groupRow, membershipChange, userRow, writeStatements, type GroupRow, type Membership, type UserRow } from './rows';
+import { countChange, groupRow, membershipChange, userRow, writeStatements, type CountChange, type GroupRow, type Membership, type UserRow } from './rows';
 import { SCIM_READ_SCHEMA, scimTablesSql } from './tables';
 
 const isUserStream = (streamId: string) => streamId.startsWith('user-');
@@ -108,10 +108,13 @@ async function apply(client: PoolClient, events: readonly RecordedEvent[], schem
   }
 
   const userRows: UserRow[] = [];
+  const counts: CountChange[] = [];
   for (const id of changedUsers) {
-    const { state, revision } = users.get(id)!;
+    const { before, state, revision } = users.get(id)!;
     const row = userRow(state, revision);
     if (row) userRows.push(row);
+    const count = countChange('users', id, before, state);
+    if (count) counts.push(count);
   }
   const groupRows: GroupRow[] = [];
   const added: Membership[] = [];
@@ -121,11 +124,13 @@ async function apply(client: PoolClient, events: readonly RecordedEvent[], schem
     const row = groupRow(state, revision);
     if (!row) continue;
     groupRows.push(row);
+    const count = countChange('groups', id, before, state);
+    if (count) counts.push(count);
     const change = membershipChange(before, state);
     added.push(...change.added);
     removed.push(...change.removed);
   }
-  for (const statement of writeStatements(schema, { users: userRows, groups: groupRows, added, removed })) {
+  for (const statement of writeStatements(schema, { users: userRows, groups: groupRows, added, removed, counts })) {
     await client.query(statement.text, [...statement.values]);
   }
 }
@@ -138,20 +143,24 @@ async function apply(client: PoolClient, events: readonly RecordedEvent[], schem
  */
 export const scimProjection: Projection & InlineProjection = {
   name: 'scim',
-  version: 3,
+  version: 4,
   streamLocal: true,
   createTables: scimTablesSql,
   canHandle: (event) => isUserStream(event.streamId) || isGroupStream(event.streamId),
   apply,
   statements({ streamId, before, state, revision }) {
+    const id = streamId.slice(streamId.indexOf('-') + 1);
     if (isUserStream(streamId)) {
       const row = userRow(state as UserState, revision);
-      return row ? writeStatements(SCIM_READ_SCHEMA, { users: [row] }) : [];
+      const count = countChange('users', id, (before ?? initialUserState) as UserState, state as UserState);
+      return row ? writeStatements(SCIM_READ_SCHEMA, { users: [row], counts: count ? [count] : [] }) : [];
     }
     if (isGroupStream(streamId)) {
       const row = groupRow(state as GroupState, revision);
       if (!row) return [];
-      return writeStatements(SCIM_READ_SCHEMA, { groups: [row], ...membershipChange((before ?? initialGroupState) as GroupState, state as GroupState) });
+      const previous = (before ?? initialGroupState) as GroupState;
+      const count = countChange('groups', id, previous, state as GroupState);
+      return writeStatements(SCIM_READ_SCHEMA, { groups: [row], ...membershipChange(previous, state as GroupState), counts: count ? [count] : [] });
     }
     return [];
   },

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { sql, type SqlStatement } from '../../shared/db/sql-statement';
+import { COUNT_SHARDS } from './tables';
 import type { GroupState } from '../../shared/domain/groups/state';
 import type { UserState } from '../../shared/domain/users/state';
 
@@ -84,6 +86,22 @@ export function membershipChange(before: GroupState, after: GroupState): { added
   };
 }
 
+/** A change of how many users or groups exist, in the shard the aggregate's id hashes to. */
+export interface CountChange {
+  readonly resource: 'users' | 'groups';
+  readonly shard: number;
+  readonly delta: number;
+}
+
+const exists = (state: { status: string }) => state.status === 'Active' || state.status === 'Deactivated';
+
+/** +1 when the aggregate came to exist, -1 when it stopped; undefined when neither. */
+export function countChange(resource: CountChange['resource'], id: string, before: { status: string }, after: { status: string }): CountChange | undefined {
+  const delta = (exists(after) ? 1 : 0) - (exists(before) ? 1 : 0);
+  if (delta === 0) return undefined;
+  return { resource, shard: createHash('sha1').update(id).digest().readUInt16BE(0) % COUNT_SHARDS, delta };
+}
+
 const USER_COLUMNS = 'id, revision, user_name, external_id, display_name, active, account_id, attributes, created, last_modified, deleted';
 const USER_RECORD =
   'id uuid, revision bigint, user_name text, external_id text, display_name text, active boolean, account_id uuid, attributes jsonb, created timestamptz, last_modified timestamptz, deleted boolean';
@@ -98,7 +116,10 @@ const updateAll = (columns: string) =>
     .join(', ');
 
 /** Statements that write these rows into `schema` (none for empty lists). */
-export function writeStatements(schema: string, rows: { users?: readonly UserRow[]; groups?: readonly GroupRow[]; added?: readonly Membership[]; removed?: readonly Membership[] }): SqlStatement[] {
+export function writeStatements(
+  schema: string,
+  rows: { users?: readonly UserRow[]; groups?: readonly GroupRow[]; added?: readonly Membership[]; removed?: readonly Membership[]; counts?: readonly CountChange[] },
+): SqlStatement[] {
   const s = `"${schema}"`;
   const statements: SqlStatement[] = [];
   if (rows.users?.length) {
@@ -134,6 +155,21 @@ export function writeStatements(schema: string, rows: { users?: readonly UserRow
         `DELETE FROM ${s}.group_members m USING jsonb_to_recordset($1::jsonb) AS r(group_id uuid, user_id uuid)
           WHERE m.group_id = r.group_id AND m.user_id = r.user_id`,
         [JSON.stringify(rows.removed)],
+      ),
+    );
+  }
+  const counts = new Map<string, CountChange>();
+  for (const change of rows.counts ?? []) {
+    const key = `${change.resource}:${change.shard}`;
+    counts.set(key, { ...change, delta: (counts.get(key)?.delta ?? 0) + change.delta });
+  }
+  const nonZero = [...counts.values()].filter((c) => c.delta !== 0);
+  if (nonZero.length > 0) {
+    statements.push(
+      sql(
+        `UPDATE ${s}.resource_counts c SET n = c.n + r.delta FROM jsonb_to_recordset($1::jsonb) AS r(resource text, shard integer, delta bigint)
+          WHERE c.resource = r.resource AND c.shard = r.shard`,
+        [JSON.stringify(nonZero)],
       ),
     );
   }

@@ -50,10 +50,26 @@ export function scimTablesSql(schema: string): string {
       PRIMARY KEY (group_id, user_id)
     );
     CREATE INDEX group_members_user_idx ON ${s}.group_members (user_id);
+
+    -- How many users and groups exist (not deleted), so an unfiltered list's totalResults is a sum
+    -- of 16 rows and not a count of the table. An aggregate always counts in the shard its id
+    -- hashes to (rows.ts), so concurrent creators rarely wait on one row, and a rebuild fills
+    -- every shard exactly as the live writes did.
+    CREATE TABLE ${s}.resource_counts (
+      resource text    NOT NULL CHECK (resource IN ('users', 'groups')),
+      shard    integer NOT NULL,
+      n        bigint  NOT NULL,
+      PRIMARY KEY (resource, shard)
+    );
+    INSERT INTO ${s}.resource_counts (resource, shard, n)
+      SELECT r, s, 0 FROM unnest(ARRAY['users', 'groups']) AS r, generate_series(0, ${COUNT_SHARDS - 1}) AS s;
   `;
 }
+
+/** Shards of resource_counts. */
+export const COUNT_SHARDS = 16;
 
 /** The schema the live SCIM read model is in; queries name their tables through it. */
 export const SCIM_READ_SCHEMA = 'scim_read';
 
-export type ScimTable = 'users' | 'groups' | 'group_members';
+export type ScimTable = 'users' | 'groups' | 'group_members' | 'resource_counts';

@@ -48,7 +48,32 @@ export function kafkaHeaders(event: RecordedEvent, source: string = EVENT_SOURCE
   };
 }
 
+/**
+ * The envelope as JSON text. Where the store handed over the event's data and metadata as the JSON
+ * text it holds (`event.json`), they are put in as they are, neither parsed nor serialised again:
+ * the same JSON values as toEnvelope's, at a fraction of the cost.
+ */
+export function envelopeJson(event: RecordedEvent): string {
+  if (!event.json) return JSON.stringify(toEnvelope(event));
+  const { data: _data, metadata: _metadata, ...head } = toEnvelopeHead(event);
+  const text = JSON.stringify(head);
+  return `${text.slice(0, -1)},"data":${event.json.data},"metadata":${event.json.metadata}}`;
+}
+
+/** toEnvelope without touching `data` (and reading only `metadata`'s version and time). */
+function toEnvelopeHead(event: RecordedEvent): Omit<EventEnvelope, 'data' | 'metadata'> & { data?: undefined; metadata?: undefined } {
+  return {
+    id: event.id,
+    type: event.type,
+    schemaVersion: schemaVersionOf(event),
+    streamId: event.streamId,
+    revision: event.revision.toString(),
+    position: formatEnvelopePosition(event.position),
+    occurredAt: occurredAtOf(event),
+  };
+}
+
 /** Keyed by stream id: one aggregate's events land in one partition, in order. `source`: the deployment's EVENT_SOURCE. */
 export function toKafkaMessage(event: RecordedEvent, source: string = EVENT_SOURCE_PREFIX): Message {
-  return { key: event.streamId, value: JSON.stringify(toEnvelope(event)), headers: kafkaHeaders(event, source) };
+  return { key: event.streamId, value: envelopeJson(event), headers: kafkaHeaders(event, source) };
 }

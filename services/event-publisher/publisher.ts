@@ -59,7 +59,7 @@ export interface EventPublisher {
 
 export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_BATCH_WINDOW_MS = 5;
-export const DEFAULT_MAX_REQUEST_BYTES = 512 * 1024;
+export const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
 export const DEFAULT_RETRY = Object.freeze({ initialMs: 100, maxMs: 5_000 });
 /** About 3 s of retries inside kafkajs (100, 200, 400, 800, 1600 ms), then the publisher's own backoff. */
 export const DEFAULT_PRODUCER_RETRY: RetryOptions = Object.freeze({ retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 });

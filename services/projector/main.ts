@@ -4,11 +4,12 @@ import { createPool } from '../../shared/db/pool';
 import { createEventStore } from '../../shared/eventstore/create-event-store';
 import { createLogger } from '../../shared/logging/logger';
 import { projections } from '../../projections/registry';
-import { startProjection } from '../../projections/runtime/runner';
+import { startReadModels } from '../../projections/runtime/read-models';
 
 /**
  * Keeps every registered read model on its own, for deployments that scale the API separately
- * (the API then runs with RUN_PROJECTIONS=false and follows the checkpoints from Postgres).
+ * (the API then runs with RUN_PROJECTIONS=false: it waits for the read models this process builds,
+ * writes the scim one inline, and follows the platform one's checkpoint from Postgres).
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -16,13 +17,11 @@ async function main(): Promise<void> {
   await migrate(config.DATABASE_URL, log.child({ component: 'migrate' }));
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const store = createEventStore(config, pool, log);
-  const runners = projections.map((projection) =>
-    startProjection({ pool, store, projection, log: log.child({ component: 'projection', projection: projection.name }) }),
-  );
+  const readModels = startReadModels({ pool, store, log: log.child({ component: 'projection' }) });
   log.info({ projections: projections.map((p) => p.name) }, 'projecting');
 
   stopOnSignals(log, async () => {
-    await Promise.all(runners.map((r) => r.stop()));
+    await readModels.stop();
     await store.close();
     await pool.end();
   });

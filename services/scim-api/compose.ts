@@ -13,12 +13,14 @@ import type { EventStore } from '../../shared/eventstore/port';
 import type { Logger } from '../../shared/logging/logger';
 import { createPool } from '../../shared/db/pool';
 import { createRateBudget } from '../../shared/rate-limit/rate-budget';
+import { LinkableAccounts } from '../../shared/uniqueness/account-emails';
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
 import { activityRoutes } from './admin/activity-routes';
 import { adminRouter } from './admin/admin-router';
 import { authenticationTokensRoutes, platformTeamsRoutes } from './admin/platform-routes';
 import { adminRateLimit, perAdministrator, wholeEndpoint } from './admin/rate-limits';
+import { cleanupRoutes } from './admin/cleanup-routes';
 import { createScimCleanup } from './admin/scim-cleanup';
 import { settingsRoutes } from './admin/settings-routes';
 import { teamsRoutes } from './admin/teams-routes';
@@ -72,6 +74,9 @@ export interface ScimApi {
   close(): Promise<void>;
 }
 
+/** How often an instance looks for a disable's removal that nobody runs (ms). */
+const CLEANUP_CHECK_INTERVAL_MS = 30_000;
+
 const systemContext = (clock: Clock, what: string): CommandContext => {
   const id = `${what}-${clock.now().getTime()}`;
   return { commandId: id, requestId: id, correlationId: id, actor: { kind: 'system', id: what }, source: {}, now: clock.now().toISOString() };
@@ -110,7 +115,8 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
   const teams = createTeamCommands({ deps, pool, rules: { maxGroupMembers: config.SCIM_MAX_GROUP_MEMBERS, maxTeamsPerGroup: config.SCIM_MAX_TEAMS_PER_GROUP } });
   const tokens = createTokenCommands({ deps, secret });
   const tokenQueries = createTokenQueries({ pool, secret, clock });
-  const users = createUserCommands({ deps, pool });
+  const linkable = new LinkableAccounts(pool, parts.changes);
+  const users = createUserCommands({ deps, pool, linkableAccount: (email) => linkable.find(email) });
   // Settings need the cleanup, the cleanup needs the group commands, and those clear the
   // site-admin setting when its group goes: the late binding below closes that loop.
   const late: { settings?: ReturnType<typeof createSettingsCommands> } = {};
@@ -186,6 +192,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     advertisedRateLimit: config.ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND,
     routes: {
       '/admin/scim-settings': [settingsLimit, settingsRoutes({ commands: settings, clock, groupName: (id) => findGroupDisplayName(pool, id) })],
+      '/admin/scim-cleanup': cleanupRoutes({ progress: () => cleanup.progress() }),
       '/admin/scim-tokens': tokensRoutes({ commands: tokens, queries: tokenQueries, clock }),
       '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
       '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
@@ -218,12 +225,26 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
       }
       if (!state.initialised) await settings.enable(context);
     }
-    if (state.status === 'disabled' && state.initialised && (await cleanup.pending())) {
-      log.warn('SCIM is disabled but some of its data remains (a disable was cut short): removing it');
-      await cleanup(context);
-    }
+    if (state.status === 'disabled' && state.initialised) await cleanup.resume(context);
     await backfillScope({ pool, store: eventStore, keysOf: keysOfStream, log: log.child({ component: 'key-backfill' }) }, 'user.email', 'user.userName');
   }
 
-  return { app, initialise, close: () => readPool.end() };
+  // A removal an instance began and did not finish (it crashed) is taken over by another one.
+  const cleanupCheck = setInterval(() => {
+    void (async () => {
+      const state = await settings.state();
+      if (state.status === 'disabled' && state.initialised) await cleanup.resume(systemContext(clock, 'scim-cleanup'));
+    })().catch((err: unknown) => log.warn({ err }, 'could not check for SCIM data left by a disable'));
+  }, CLEANUP_CHECK_INTERVAL_MS);
+  cleanupCheck.unref();
+
+  return {
+    app,
+    initialise,
+    async close() {
+      clearInterval(cleanupCheck);
+      await cleanup.idle();
+      await readPool.end();
+    },
+  };
 }

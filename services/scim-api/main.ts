@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/clock';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
 import { platformProjection } from '../../projections/platform/projection';
-import { startReadModels } from '../../projections/runtime/read-models';
+import { readModelsBuilt, startReadModels } from '../../projections/runtime/read-models';
 import { scimProjection } from '../../projections/scim/projection';
 import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { publisherMetrics } from '../event-publisher/metrics';
@@ -77,6 +77,9 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
     // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
     const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
+    if (!readModels) {
+      await readModelsBuilt(pool, { onWait: () => log.info('waiting for the projector (make projector) to build the read models') });
+    }
     if (readModels) {
       parts.add('read models', () => readModels.stop());
       // The read models' tables exist once the first catch-up is done; reads (and inline writes) need them.

@@ -32,6 +32,11 @@ export interface RecordedEvent {
   readonly data: JsonObject;
   readonly metadata: JsonObject;
   readonly recordedAt: Date;
+  /**
+   * `data` and `metadata` as the JSON text the store holds, when the adapter has it at hand (the
+   * Postgres store's subscriptions): a reader that only passes them on sends these as they are.
+   */
+  readonly json?: { readonly data: string; readonly metadata: string };
 }
 
 export interface AppendResult {

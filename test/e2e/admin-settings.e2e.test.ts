@@ -327,6 +327,14 @@ describe('SCIM administration: settings, states and tokens', () => {
       expect((await scimWith(extra)).status).toBe(401);
       expect((await scimWith(SCIM_TOKEN)).status).toBe(401);
       expect((await api.admin('get', '/scim-tokens')).body.data).toEqual([]);
+      // Groups and identities go in the background; the cleanup resource shows it.
+      const done = await waitFor(async () => {
+        const cleanup = (await api.admin('get', '/scim-cleanup')).body.data.attributes as { running: boolean; total: number; remaining: number };
+        return cleanup.running ? undefined : cleanup;
+      }, 10_000);
+      // Everything SCIM held when it was disabled: this suite's earlier users, groups and tokens too.
+      expect(done).toMatchObject({ running: false, remaining: 0 });
+      expect(done.total).toBeGreaterThanOrEqual(4);
       // Disabling again is safe and answers the same document.
       expect((await api.admin('delete', '/scim-settings')).body).toEqual(disabled.body);
       const userEvents = await api.store.readStream(`user-${user.body.id}`);

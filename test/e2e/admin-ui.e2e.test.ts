@@ -265,6 +265,23 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
     expect(await page.evaluate('window.__injected')).toBeUndefined();
   });
 
+  it('disables SCIM after confirmation and shows the removal of its data while it runs', async () => {
+    const token = (await (await admin('POST', '/scim-tokens', { data: { type: 'authentication-tokens', attributes: { description: 'bulk' } } })).json()) as {
+      data: { attributes: { token: string } };
+    };
+    for (let i = 0; i < 300; i++) expect((await scim(token.data.attributes.token, 'POST', '/Users', newUser(`leaving${i}@example.com`))).status).toBe(201);
+
+    await byTestId('disable-scim').click();
+    await byTestId('confirm-dialog').waitFor();
+    await byTestId('confirm-ok').click();
+
+    await withText(byTestId('cleanup-text'), /^Removing SCIM data: [\d,]+ of [\d,]+ identities, groups and tokens removed\.$/);
+    await withText(byTestId('scim-state'), /^disabled$/);
+    await byTestId('cleanup-progress').waitFor({ state: 'hidden', timeout: 60_000 });
+    const cleanup = (await (await admin('GET', '/scim-cleanup')).json()) as { data: { attributes: { running: boolean; remaining: number } } };
+    expect(cleanup.data.attributes).toMatchObject({ running: false, remaining: 0 });
+  });
+
   it('signs out: the token is forgotten and nothing read with it stays on the page', async () => {
     await byTestId('sign-out').click();
 

@@ -37,6 +37,7 @@ export async function startAdminService(label = 'admin', env: Record<string, str
     // The platform's admin limits would throttle a suite; tests of the limits set their own.
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
+    SCIM_RATE_LIMIT_PER_SECOND: '1000000',
     ...env,
   });
   const log = serviceLogger();

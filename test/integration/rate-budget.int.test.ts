@@ -101,3 +101,33 @@ describe('a rate budget kept in Postgres', () => {
     expect(() => createRateBudget(db.pool, { name: 'zero', points: 0, durationSeconds: 1 })).toThrow('must be positive');
   });
 });
+
+describe('a rate budget of many points per window', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('rate_budget_lease');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('takes its points from Postgres in leases, and never lets two instances together over the limit', async () => {
+    const otherPool = createPool(db.url, 2);
+    let queries = 0;
+    // Counts the round trips both instances make (rate-limiter-flexible calls pool.query).
+    const counting = (pool: Pool) => Object.assign(Object.create(pool) as Pool, { query: (...args: unknown[]) => (queries++, (pool.query as (...a: unknown[]) => unknown)(...args)) }) as Pool;
+    try {
+      const a = createRateBudget(counting(db.pool), { name: 'leased', points: 500, durationSeconds: 60 });
+      const b = createRateBudget(counting(otherPool), { name: 'leased', points: 500, durationSeconds: 60 });
+      let allowed = 0;
+      for (let i = 0; i < 700; i++) if ((await (i % 2 === 0 ? a : b).consume('k')).allowed) allowed++;
+      // Leases of 10: each instance may strand at most 9 points of the window.
+      expect(allowed).toBeLessThanOrEqual(500);
+      expect(allowed).toBeGreaterThanOrEqual(500 - 2 * 9);
+      // One round trip per lease while points last, then one per refused request.
+      expect(queries).toBeLessThan(50 + 2 + (700 - allowed));
+    } finally {
+      await otherPool.end();
+    }
+  });
+});

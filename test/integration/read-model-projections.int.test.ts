@@ -19,7 +19,7 @@ import { comparePositions } from '../../shared/eventstore/position';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 const PLATFORM_TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
-const SCIM_TABLES = ['users', 'groups', 'group_members'] as const;
+const SCIM_TABLES = ['users', 'groups', 'group_members', 'resource_counts'] as const;
 
 const admin: CommandContext = {
   commandId: 'projection-spec',
@@ -152,9 +152,14 @@ describe('the read-model projections (scim, kept inline; platform, in log order)
     await project('once', events);
     await project('each_twice', events.flatMap((e) => [e, e]));
     await project('history_twice', [...events, ...events]);
+    // In batches too, where runs of provisionings are written together.
+    await project('each_twice_batched', events.flatMap((e) => [e, e]), platformProjection, 9);
+    await project('all_at_once', events, platformProjection, events.length);
     const once = await dump('once');
     expect(await dump('each_twice')).toEqual(once);
     expect(await dump('history_twice')).toEqual(once);
+    expect(await dump('each_twice_batched')).toEqual(once);
+    expect(await dump('all_at_once')).toEqual(once);
     expect(once.users).toHaveLength(8);
     // G2 kept two members, one of whom was deleted (and so left every group); G3 has four.
     expect(once.group_members).toHaveLength(5);

@@ -140,6 +140,9 @@
       pause: $('pause-scim'),
       resume: $('resume-scim'),
       disable: $('disable-scim'),
+      cleanup: $('cleanup-progress'),
+      cleanupText: $('cleanup-text'),
+      cleanupBar: $('cleanup-bar'),
       createTokenForm: $('create-token-form'),
       tokenDescription: $('token-description'),
       tokenExpiry: $('token-expiry'),
@@ -390,9 +393,33 @@
       }
     }
 
+    /**
+     * The removal that follows a disable runs in the background: its progress, read again every
+     * second while it runs; once done the page is refreshed.
+     */
+    async function refreshCleanup() {
+      const cleanup = attrs((await api('GET', '/scim-cleanup') || {}).data);
+      const running = Boolean(cleanup && cleanup.running);
+      el.cleanup.hidden = !running;
+      if (running) {
+        const total = Math.max(1, cleanup.total || 0);
+        const removed = Math.max(0, total - cleanup.remaining);
+        el.cleanupText.textContent = `Removing SCIM data: ${removed.toLocaleString()} of ${total.toLocaleString()} identities, groups and tokens removed.`;
+        el.cleanupBar.value = Math.round((removed / total) * 100);
+        clearTimeout(state.cleanupTimer);
+        state.cleanupTimer = setTimeout(() => refreshCleanup().catch(() => undefined), 1000);
+      } else if (state.cleanupWasRunning) {
+        state.cleanupWasRunning = false;
+        await refreshAll();
+        return;
+      }
+      state.cleanupWasRunning = running;
+    }
+
     async function refreshAll() {
       // The settings first, alone: a token the API refuses costs one request, not one per section.
       const settings = await api('GET', '/scim-settings');
+      refreshCleanup().catch(() => undefined);
       const [tokens, groups, teams, activity] = await Promise.all([
         api('GET', '/scim-tokens'),
         allGroups(),
@@ -453,7 +480,7 @@
         confirmLabel: 'Disable and remove SCIM data',
       });
       if (!confirmed) return;
-      await act(() => api('DELETE', '/scim-settings'), { success: 'SCIM provisioning is disabled and its data removed.' });
+      await act(() => api('DELETE', '/scim-settings'), { success: 'SCIM provisioning is disabled; its data is being removed.' });
     });
 
     // --- tokens ---------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ export function createGroupCommands({
       owner: { stream: groupStreamId(groupId), id: groupId },
       validate: (_events, before, after) => assertUsersExist(before, after),
       ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      // Its id was made for this command: there is no stream to read.
+      newStream: command.type === 'CreateGroup',
     });
 
   return {

@@ -13,7 +13,10 @@ export interface SettingsCommands {
   enable(context: CommandContext): Promise<SettingsState>;
   pause(context: CommandContext): Promise<SettingsState>;
   resume(context: CommandContext): Promise<SettingsState>;
-  /** Records the disable, then removes what SCIM created (see ScimCleanup). */
+  /**
+   * Records the disable and starts removing what SCIM created in the background (ScimCleanup in
+   * services/scim-api/admin/scim-cleanup.ts): it answers at once.
+   */
   disable(context: CommandContext): Promise<SettingsState>;
   setSiteAdminGroup(groupId: string | null, context: CommandContext): Promise<SettingsState>;
   /**
@@ -24,8 +27,12 @@ export interface SettingsCommands {
   update(changes: SettingsChanges, context: CommandContext): Promise<SettingsState>;
 }
 
-/** Removes every SCIM identity, group, membership, team link and token; keeps accounts, teams and admin grants. */
-export type ScimCleanup = (context: CommandContext) => Promise<void>;
+/** What the settings need of the removal of SCIM data after a disable (services/scim-api/admin/scim-cleanup.ts). */
+export interface ScimCleanup {
+  begin(context: CommandContext): Promise<void>;
+  /** Groups, identities or tokens of a disable are still being removed. */
+  pending(): Promise<boolean>;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,6 +57,13 @@ export function createSettingsCommands({
     return (await handleCommand(deps, SETTINGS_STREAM, settingsDecider, command)).state;
   }
 
+  /** Enabling while a disable still removes data would let the removal take new identities too. */
+  async function assertNoRemovalInProgress(): Promise<void> {
+    if ((await state()).status === 'disabled' && (await cleanup.pending())) {
+      throw new ScimError(409, undefined, 'SCIM data of the last disable is still being removed; enable SCIM again once it is done (see the settings page)');
+    }
+  }
+
   async function assertLinkableAsSiteAdminGroup(groupId: string): Promise<void> {
     const group = await loadState<GroupState, GroupEvent>(deps, groupStreamId(groupId), groups);
     // A setting that names what is not there is unprocessable; 404 is the platform's answer for the endpoint itself.
@@ -60,13 +74,16 @@ export function createSettingsCommands({
 
   return {
     state,
-    enable: (context) => run({ type: 'EnableScim', context }),
+    async enable(context) {
+      await assertNoRemovalInProgress();
+      return run({ type: 'EnableScim', context });
+    },
     pause: (context) => run({ type: 'PauseScim', context }),
     resume: (context) => run({ type: 'ResumeScim', context }),
     async disable(context) {
       const after = await run({ type: 'DisableScim', context });
-      await cleanup(context);
-      log?.info('SCIM disabled and its data removed');
+      await cleanup.begin(context);
+      log?.info('SCIM disabled; its data is being removed in the background');
       return after;
     },
     async setSiteAdminGroup(groupId, context) {
@@ -75,6 +92,7 @@ export function createSettingsCommands({
     },
     async update(changes, context) {
       const { siteAdminGroupId } = changes;
+      if (changes.enabled) await assertNoRemovalInProgress();
       if (typeof siteAdminGroupId === 'string') {
         if (!UUID.test(siteAdminGroupId)) throw new ScimError(422, undefined, `site-admin-group-scim-id: there is no SCIM group ${siteAdminGroupId}`);
         await assertLinkableAsSiteAdminGroup(siteAdminGroupId.toLowerCase());

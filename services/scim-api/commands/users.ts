@@ -34,19 +34,30 @@ export interface UserCommands {
   remove(userId: string, context: CommandContext, expectedRevision?: bigint, reason?: 'scim-disabled'): Promise<UserResult>;
 }
 
-export function createUserCommands({ deps, pool }: { deps: CommandDependencies; pool: Pool }): UserCommands {
+export function createUserCommands({
+  deps,
+  pool,
+  linkableAccount = (email) => findLinkableAccount(pool, email),
+}: {
+  deps: CommandDependencies;
+  pool: Pool;
+  /** An unlinked registered account with this email (shared/uniqueness/account-emails.ts keeps that cheap). */
+  linkableAccount?: (email: string) => Promise<string | undefined>;
+}): UserCommands {
   const run = (userId: string, command: UserCommand, expectedRevision?: bigint) =>
     handleCommand(deps, userStreamId(userId), userDecider, command, {
       keysOf: userKeys,
       owner: { stream: userStreamId(userId), id: userId },
       ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      // Its id was made for this command: there is no stream to read.
+      newStream: command.type === 'ProvisionUser',
     });
 
   return {
     async provision({ attributes, active }, context) {
       const userId = randomUUID();
       const email = primaryEmail(attributes);
-      const existing = email ? await findLinkableAccount(pool, email) : undefined;
+      const existing = email ? await linkableAccount(email) : undefined;
       const provisionWith = (account: { id: string; linkedExisting: boolean }) =>
         run(userId, { type: 'ProvisionUser', data: { userId, attributes, active, account }, context });
       if (existing === undefined) return provisionWith({ id: randomUUID(), linkedExisting: false });

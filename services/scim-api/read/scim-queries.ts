@@ -44,6 +44,8 @@ const S = `"${SCIM_READ_SCHEMA}"`;
 export interface ScimQueries {
   user(id: string): Promise<UserView | undefined>;
   users(request: PageRequest): Promise<Page<UserView>>;
+  /** The groups (not deleted) the user is a member of. */
+  groupsOf(userId: string): Promise<{ id: string; displayName: string }[]>;
   group(id: string, options: { members: boolean }): Promise<GroupView | undefined>;
   groups(request: PageRequest, options: { members: boolean }): Promise<Page<GroupView>>;
 }
@@ -83,30 +85,6 @@ export function createScimQueries(pool: Pool, { filterLimits, statementTimeoutMs
     }
   }
 
-  async function groupsOfUsers(userIds: string[]): Promise<Map<string, { id: string; displayName: string }[]>> {
-    const byUser = new Map<string, { id: string; displayName: string }[]>(userIds.map((id) => [id, []]));
-    if (userIds.length === 0) return byUser;
-    const { rows } = await query<{ user_id: string; id: string; display_name: string }>(
-      `SELECT m.user_id, g.id, g.display_name FROM ${S}.group_members m JOIN ${S}.groups g ON g.id = m.group_id AND NOT g.deleted
-        WHERE m.user_id = ANY($1::uuid[])`,
-      [userIds],
-    );
-    for (const r of rows) byUser.get(r.user_id)?.push({ id: r.id, displayName: r.display_name });
-    return byUser;
-  }
-
-  async function membersOfGroups(groupIds: string[]): Promise<Map<string, { id: string; userName: string }[]>> {
-    const byGroup = new Map<string, { id: string; userName: string }[]>(groupIds.map((id) => [id, []]));
-    if (groupIds.length === 0) return byGroup;
-    const { rows } = await query<{ group_id: string; id: string; user_name: string }>(
-      `SELECT m.group_id, u.id, u.user_name FROM ${S}.group_members m JOIN ${S}.users u ON u.id = m.user_id AND NOT u.deleted
-        WHERE m.group_id = ANY($1::uuid[])`,
-      [groupIds],
-    );
-    for (const r of rows) byGroup.get(r.group_id)?.push({ id: r.id, userName: r.user_name });
-    return byGroup;
-  }
-
   const userView = (row: UserRow, groups: { id: string; displayName: string }[]): UserView => ({
     id: row.id,
     attributes: row.attributes,
@@ -142,44 +120,75 @@ export function createScimQueries(pool: Pool, { filterLimits, statementTimeoutMs
     return { where, filterParams, orderBy, pageParams };
   }
 
-  async function page<Row extends QueryResultRow>(table: 'users' | 'groups', resourceType: 'User' | 'Group', request: PageRequest): Promise<{ total: number; rows: Row[] }> {
+  /**
+   * One page in the list's order: the matching ids are found by an inner query the sort order's
+   * index can serve (an index-only scan for the default order), then only those rows are read.
+   * totalResults is the sum of resource_counts when there is no filter, nothing when the page
+   * itself shows it is complete (a first page shorter than asked), and a count of the matches
+   * otherwise (RFC 7644 §3.4.2: totalResults is every match, not the page).
+   */
+  async function page<Row extends QueryResultRow>(
+    table: 'users' | 'groups',
+    resourceType: 'User' | 'Group',
+    request: PageRequest,
+    columns: string,
+  ): Promise<{ total: number; rows: Row[] }> {
     const alias = table === 'users' ? 'u' : 'g';
     const { where, filterParams, orderBy, pageParams } = listSql(resourceType, alias, request);
     const from = `FROM ${S}.${table} ${alias} WHERE NOT ${alias}.deleted AND (${where})`;
-    const counted = await query<{ total: string }>(`SELECT count(*) AS total ${from}`, filterParams);
-    const total = Number(counted.rows[0]?.total ?? 0);
-    if (request.count === 0 || total < request.startIndex) return { total, rows: [] };
+    const total = async () => {
+      const { rows } = request.filter
+        ? await query<{ total: string }>(`SELECT count(*) AS total ${from}`, filterParams)
+        : await query<{ total: string }>(`SELECT sum(n) AS total FROM ${S}.resource_counts WHERE resource = $1`, [table]);
+      return Number(rows[0]?.total ?? 0);
+    };
+    if (request.count === 0) return { total: await total(), rows: [] };
     const limit = pageParams.length + 1;
-    const { rows } = await query<Row>(`SELECT ${alias}.* ${from} ORDER BY ${orderBy} LIMIT $${limit} OFFSET $${limit + 1}`, [
-      ...pageParams,
-      request.count,
-      request.startIndex - 1,
-    ]);
-    return { total, rows };
+    const { rows } = await query<Row>(
+      `SELECT ${columns} FROM ${S}.${table} ${alias}
+        WHERE ${alias}.id IN (SELECT ${alias}.id ${from} ORDER BY ${orderBy} LIMIT $${limit} OFFSET $${limit + 1})
+        ORDER BY ${orderBy}`,
+      [...pageParams, request.count, request.startIndex - 1],
+    );
+    const complete = request.startIndex === 1 && rows.length < request.count;
+    return { total: complete ? rows.length : await total(), rows };
   }
+
+  /** A user row with its groups (not deleted) as JSON, in one statement. */
+  const USER_COLUMNS = `u.*, coalesce((SELECT json_agg(json_build_object('id', g.id, 'displayName', g.display_name))
+      FROM ${S}.group_members m JOIN ${S}.groups g ON g.id = m.group_id AND NOT g.deleted WHERE m.user_id = u.id), '[]') AS groups`;
+  /** A group row with its members (not deleted users) as JSON. */
+  const GROUP_WITH_MEMBERS = `g.*, coalesce((SELECT json_agg(json_build_object('id', u.id, 'userName', u.user_name))
+      FROM ${S}.group_members m JOIN ${S}.users u ON u.id = m.user_id AND NOT u.deleted WHERE m.group_id = g.id), '[]') AS members`;
 
   return {
     async user(id) {
-      const { rows } = await query<UserRow>(`SELECT * FROM ${S}.users WHERE id = $1 AND NOT deleted`, [id]);
+      const { rows } = await query<UserRow & { groups: { id: string; displayName: string }[] }>(`SELECT ${USER_COLUMNS} FROM ${S}.users u WHERE u.id = $1 AND NOT u.deleted`, [id]);
       const row = rows[0];
-      if (!row) return undefined;
-      return userView(row, (await groupsOfUsers([row.id])).get(row.id) ?? []);
+      return row ? userView(row, row.groups) : undefined;
     },
     async users(request) {
-      const { total, rows } = await page<UserRow>('users', 'User', request);
-      const groups = await groupsOfUsers(rows.map((r) => r.id));
-      return { totalResults: total, items: rows.map((r) => userView(r, groups.get(r.id) ?? [])) };
+      const { total, rows } = await page<UserRow & { groups: { id: string; displayName: string }[] }>('users', 'User', request, USER_COLUMNS);
+      return { totalResults: total, items: rows.map((r) => userView(r, r.groups)) };
+    },
+    async groupsOf(userId) {
+      const { rows } = await query<{ id: string; display_name: string }>(
+        `SELECT g.id, g.display_name FROM ${S}.group_members m JOIN ${S}.groups g ON g.id = m.group_id AND NOT g.deleted WHERE m.user_id = $1`,
+        [userId],
+      );
+      return rows.map((r) => ({ id: r.id, displayName: r.display_name }));
     },
     async group(id, { members }) {
-      const { rows } = await query<GroupRow>(`SELECT * FROM ${S}.groups WHERE id = $1 AND NOT deleted`, [id]);
+      const { rows } = await query<GroupRow & { members?: { id: string; userName: string }[] }>(
+        `SELECT ${members ? GROUP_WITH_MEMBERS : 'g.*'} FROM ${S}.groups g WHERE g.id = $1 AND NOT g.deleted`,
+        [id],
+      );
       const row = rows[0];
-      if (!row) return undefined;
-      return groupView(row, members ? (await membersOfGroups([row.id])).get(row.id) : undefined);
+      return row ? groupView(row, row.members) : undefined;
     },
     async groups(request, { members }) {
-      const { total, rows } = await page<GroupRow>('groups', 'Group', request);
-      const byGroup = members ? await membersOfGroups(rows.map((r) => r.id)) : undefined;
-      return { totalResults: total, items: rows.map((r) => groupView(r, byGroup ? (byGroup.get(r.id) ?? []) : undefined)) };
+      const { total, rows } = await page<GroupRow & { members?: { id: string; userName: string }[] }>('groups', 'Group', request, members ? GROUP_WITH_MEMBERS : 'g.*');
+      return { totalResults: total, items: rows.map((r) => groupView(r, r.members)) };
     },
   };
 }

@@ -37,21 +37,14 @@ export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, m
   const router = Router();
 
   /**
-   * As for users: the read model once it holds the write, else the aggregate's own state. Members
-   * are loaded only when the response shows them (`excludedAttributes=members` leaves them out).
+   * As for users: what a GET would return right after the write, from the decided state; member
+   * names come from the unique-key table, which holds every live user's userName the moment its
+   * write committed. Members are loaded only when the response shows them.
    */
   async function afterWrite(req: Request, result: GroupResult): Promise<GroupView> {
     const { state, revision } = result;
     if (state.status !== 'Active' || revision === null) throw new Error(`group write left state ${state.status}`);
-    const members = wantsMembers(projectionFrom(req));
-    try {
-      await readYourWrites.wait();
-      const view = await queries.group(state.groupId, { members });
-      if (view && view.revision === revision) return view;
-    } catch {
-      // fall through to the aggregate's state
-    }
-    const userNames = members ? await findUserNames(pool, state.memberIds) : undefined;
+    const userNames = wantsMembers(projectionFrom(req)) ? await findUserNames(pool, state.memberIds) : undefined;
     return {
       id: state.groupId,
       displayName: state.displayName,

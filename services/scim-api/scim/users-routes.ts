@@ -27,21 +27,19 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
   const router = Router();
 
   /**
-   * A write answers with what a GET would return right after it: the read model once it holds
-   * the write. Should the read model lag past the bound, the aggregate's own state answers
-   * (the write did happen), without the derived `groups`.
+   * A write answers with what a GET would return right after it, from the state the decider
+   * decided (no read back): a new user is in no group; otherwise its groups come from the read
+   * model once it holds this instance's writes (at once where it is kept inline).
    */
-  async function afterWrite(result: UserResult): Promise<UserView> {
+  async function afterWrite(result: UserResult, isNew: boolean): Promise<UserView> {
     const { state, revision } = result;
     if ((state.status !== 'Active' && state.status !== 'Deactivated') || revision === null) throw new Error(`user write left state ${state.status}`);
-    try {
+    let groups: UserView['groups'] = [];
+    if (!isNew) {
       await readYourWrites.wait();
-      const view = await queries.user(state.userId);
-      if (view && view.revision === revision) return view;
-    } catch {
-      // fall through to the aggregate's state
+      groups = await queries.groupsOf(state.userId);
     }
-    return { id: state.userId, attributes: state.attributes, active: state.status === 'Active', revision, created: state.created, lastModified: state.lastModified };
+    return { id: state.userId, attributes: state.attributes, active: state.status === 'Active', revision, created: state.created, lastModified: state.lastModified, groups };
   }
 
   function send(req: Request, res: Response, status: number, view: UserView, headers: Record<string, string> = {}): void {
@@ -78,7 +76,7 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
     const input = parseUserRequest(req.body, { method: 'POST' });
     logIgnored(req, input.ignored);
     const result = await commands.provision({ attributes: input.attributes, active: input.active ?? true }, commandContext(req, clock));
-    const view = await afterWrite(result);
+    const view = await afterWrite(result, true);
     send(req, res, 201, view, { Location: `${scimBaseUrl(req)}/Users/${view.id}` });
   });
 
@@ -87,14 +85,14 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
     const input = parseUserRequest(req.body, { method: 'PUT', id });
     logIgnored(req, input.ignored);
     const result = await commands.replace(id, { attributes: input.attributes, ...(input.active === undefined ? {} : { active: input.active }) }, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    send(req, res, 200, await afterWrite(result));
+    send(req, res, 200, await afterWrite(result, false));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
     const operations = parsePatchRequest(req.body, 'User', { maxOperations: maxPatchOperations });
     const result = await commands.patch(id, operations, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
-    send(req, res, 200, await afterWrite(result));
+    send(req, res, 200, await afterWrite(result, false));
   });
 
   router.delete('/:id', async (req, res) => {

@@ -15,7 +15,8 @@ import { START, type Position } from '../position';
 import { appendInTransaction, runAppend, type AppendKeys } from './append';
 import type { SqlStatement } from '../../db/sql-statement';
 import { NotificationListener } from './listener';
-import { EVENT_COLUMNS, positionParams, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
+import { VisibleBound } from './visible-bound';
+import { EVENT_COLUMNS, positionParams, toLazyRecordedEvent, toPosition, toRecordedEvent, type EventRow, type PositionRow } from './rows';
 import { PostgresSubscription, type ScannedPage, type ScannedRow } from './subscription';
 
 export interface PostgresEventStoreOptions {
@@ -27,6 +28,8 @@ export interface PostgresEventStoreOptions {
   readonly notifyChannel?: string;
   /** Rows a subscription reads per query. */
   readonly pageSize?: number;
+  /** At the live end, the shortest time between two reads of one subscription (see subscription.ts). */
+  readonly liveReadIntervalMs?: number;
 }
 
 export interface PostgresEventStore extends EventStore {
@@ -62,6 +65,8 @@ export interface PostgresEventStore extends EventStore {
 export const DEFAULT_NOTIFY_CHANNEL = 'event_store';
 export const DEFAULT_POLL_INTERVAL_MS = 500;
 export const DEFAULT_PAGE_SIZE = 500;
+/** 10 ms: at most 100 reads a second per subscriber when busy, well inside the 50 ms lag the service aims at. */
+export const DEFAULT_LIVE_READ_INTERVAL_MS = 10;
 /** readAll returns one page; callers page on with `after`. */
 export const DEFAULT_READ_ALL_COUNT = 1000;
 
@@ -80,17 +85,27 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
     if (closed) throw new Error('the event store is closed');
   }
 
+  const bounds = new VisibleBound(pool, listener);
+  const appended = (result: AppendResult): AppendResult => {
+    bounds.noteAppend();
+    return result;
+  };
+
   async function readPage(
     after: Position | undefined,
     limit: number,
     streamPrefixes: readonly string[] | undefined,
   ): Promise<ScannedPage> {
-    // Rows the filter drops still advance the scan, without their payload (event_store_read_after).
-    const { rows } = await pool.query<ScannedRow & { kind: 'bound' | 'event'; held_back: boolean | null }>(
-      `SELECT * FROM event_store_read_after($1::xid8, $2::bigint, $3, $4::text[])`,
-      [...positionParams(after ?? START), Math.max(0, limit), streamPrefixes ? [...streamPrefixes] : null],
-    );
-    return { rows: rows.filter((r) => r.kind === 'event'), heldBack: rows.some((r) => r.kind === 'bound' && r.held_back === true) };
+    // The bound comes first, in a statement of its own (visible-bound.ts); rows the filter drops
+    // still advance the scan, without their payload (event_store_read_page).
+    const { bound, heldBack } = await bounds.get();
+    const { rows } = await pool.query<ScannedRow>(`SELECT * FROM event_store_read_page($1::xid8, $2::bigint, $3, $4::text[], $5::xid8)`, [
+      ...positionParams(after ?? START),
+      Math.max(0, limit),
+      streamPrefixes ? [...streamPrefixes] : null,
+      bound,
+    ]);
+    return { rows, heldBack };
   }
 
   return {
@@ -98,17 +113,18 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async appendToStream(streamId, events, { expectedRevision }) {
       assertOpen();
-      return runAppend(pool, { streamId, events, expectedRevision, channel });
+      return appended(await runAppend(pool, { streamId, events, expectedRevision, channel }));
     },
 
     async appendToStreamInTransaction(client, streamId, events, { expectedRevision }) {
       assertOpen();
+      // Committed by the caller later: its notification tells this process's readers.
       return appendInTransaction(client, { streamId, events, expectedRevision, channel });
     },
 
     async appendWith(streamId, events, { expectedRevision, keys, with: statements }) {
       assertOpen();
-      return runAppend(pool, { streamId, events, expectedRevision, channel, ...(keys ? { keys } : {}), ...(statements ? { with: statements } : {}) });
+      return appended(await runAppend(pool, { streamId, events, expectedRevision, channel, ...(keys ? { keys } : {}), ...(statements ? { with: statements } : {}) }));
     },
 
     async readStream(streamId, { fromRevision = 0n, maxCount }: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -134,7 +150,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
 
     async readAll({ after, maxCount = DEFAULT_READ_ALL_COUNT }: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       assertOpen();
-      return (await readPage(after, maxCount, undefined)).rows.map(toRecordedEvent);
+      return (await readPage(after, maxCount, undefined)).rows.map(toLazyRecordedEvent);
     },
 
     subscribeToAll({ after, maxCount, filter }: SubscribeToAllOptions = {}): Subscription {
@@ -146,6 +162,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
           listener,
           pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
           pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          liveReadIntervalMs: options.liveReadIntervalMs ?? DEFAULT_LIVE_READ_INTERVAL_MS,
           released: (s) => subscriptions.delete(s),
         },
         { after, maxCount, streamPrefixes: filter?.streamPrefixes },

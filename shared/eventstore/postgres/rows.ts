@@ -34,6 +34,30 @@ export function positionParams(position: Position): [string, string] {
   return [position.commit.toString(), position.prepare.toString()];
 }
 
+/**
+ * A row whose data and metadata came as JSON text (event_store_read_after): they are parsed the
+ * first time a reader looks, and kept as text in `json` for readers that only pass them on.
+ */
+export function toLazyRecordedEvent(row: Omit<EventRow, 'data' | 'metadata'> & { readonly data: string; readonly metadata: string }): RecordedEvent {
+  let data: JsonObject | undefined;
+  let metadata: JsonObject | undefined;
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    streamId: row.stream_id,
+    revision: BigInt(row.stream_revision),
+    position: toPosition(row),
+    get data() {
+      return (data ??= JSON.parse(row.data) as JsonObject);
+    },
+    get metadata() {
+      return (metadata ??= JSON.parse(row.metadata) as JsonObject);
+    },
+    recordedAt: row.recorded_at,
+    json: { data: row.data, metadata: row.metadata },
+  };
+}
+
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,

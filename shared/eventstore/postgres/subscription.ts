@@ -1,10 +1,10 @@
 import type { Subscription, SubscriptionMessage } from '../port';
 import type { Position } from '../position';
 import type { NotificationListener } from './listener';
-import { toPosition, toRecordedEvent, type EventRow } from './rows';
+import { toLazyRecordedEvent, toPosition, type EventRow } from './rows';
 
-/** A row of the global log as a subscription scans it; payload columns only when `matched`. */
-export type ScannedRow = EventRow & { readonly matched: boolean };
+/** A row of the global log as a subscription scans it; payload columns (JSON text) only when `matched`. */
+export type ScannedRow = Omit<EventRow, 'data' | 'metadata'> & { readonly data: string; readonly metadata: string; readonly matched: boolean };
 
 /** One read of the log: its rows, and whether an event writer still in flight held later rows back. */
 export interface ScannedPage {
@@ -17,6 +17,12 @@ export interface SubscriptionSource {
   readonly listener: NotificationListener;
   readonly pageSize: number;
   readonly pollIntervalMs: number;
+  /**
+   * At the live end, the shortest time between two reads: commits notified meanwhile are read
+   * together, so a busy log costs a subscriber a bounded number of reads per second instead of
+   * one per append (ms; 0 reads at every notification).
+   */
+  readonly liveReadIntervalMs: number;
   /** Called once when the subscription ends, however it ends. */
   released(subscription: PostgresSubscription): void;
 }
@@ -29,12 +35,26 @@ export interface PostgresSubscriptionOptions {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
- * Catch-up by pages, then live. The consumer pulls: at most one page is held in memory, and the
- * next page is read only when the previous one has been consumed.
+ * Catch-up by pages, then live. The consumer pulls: at most two pages are held in memory (the one
+ * being consumed, and the next, read ahead while the consumer works during catch-up).
  */
 /** The longest wait between re-reads while committed rows are held back by an older transaction. */
-const HELD_BACK_RETRY_MAX_MS = 50;
+const HELD_BACK_RETRY_MAX_MS = 20;
 
 export class PostgresSubscription implements Subscription, AsyncIterator<SubscriptionMessage, undefined> {
   private position: Position | undefined;
@@ -50,6 +70,10 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
    */
   private heldBackRetryMs: number | undefined;
   private ended = false;
+  /** When the last read of the log started (ms since the epoch). */
+  private lastReadAt = 0;
+  /** The next page, read ahead during catch-up; its failure surfaces when it is consumed. */
+  private ahead: Promise<ScannedPage & { seen: number }> | undefined;
   private readonly stop = new AbortController();
   /** The pull in flight: next() calls are served one at a time, and unsubscribe() waits for it. */
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -113,16 +137,27 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     }
   }
 
+  /** One read of the log from the current position; `seen` is the listener's version taken before it. */
+  private async fetchPage(): Promise<ScannedPage & { seen: number }> {
+    const seen = this.source.listener.seen;
+    const page = await this.source.readPage(this.position, this.source.pageSize, this.options.streamPrefixes);
+    return { ...page, seen };
+  }
+
   private async readMore(): Promise<void> {
     const { listener, pageSize, pollIntervalMs } = this.source;
     if (this.seenAtEnd !== undefined) {
       await listener.wait(this.seenAtEnd, this.heldBackRetryMs ?? pollIntervalMs, this.stop.signal);
       this.seenAtEnd = undefined;
+      const sinceLastRead = Date.now() - this.lastReadAt;
+      if (sinceLastRead < this.source.liveReadIntervalMs) await sleep(this.source.liveReadIntervalMs - sinceLastRead, this.stop.signal);
       if (this.ended) return;
     }
-    // Taken before the read, so a commit notified while the query runs is not slept through.
-    const seen = listener.seen;
-    const { rows, heldBack } = await this.source.readPage(this.position, pageSize, this.options.streamPrefixes);
+    // During catch-up the next page was read while the consumer handled this one.
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) this.lastReadAt = Date.now();
+    const { rows, heldBack, seen } = await (ahead ?? this.fetchPage());
     if (this.ended) return;
     // Capped low: the rows show up as soon as the writer ends, and a re-read is a cheap index scan.
     this.heldBackRetryMs = heldBack ? Math.min(pollIntervalMs, HELD_BACK_RETRY_MAX_MS, (this.heldBackRetryMs ?? 1) * 2) : undefined;
@@ -131,7 +166,7 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
     for (const row of rows) {
       this.position = toPosition(row);
       droppedSinceLastEvent = !row.matched;
-      if (row.matched) this.pending.push({ kind: 'event', event: toRecordedEvent(row) });
+      if (row.matched) this.pending.push({ kind: 'event', event: toLazyRecordedEvent(row) });
     }
     // Lets a processor save progress past events it never receives.
     if (droppedSinceLastEvent && this.position) this.pending.push({ kind: 'checkpoint', position: this.position });
@@ -141,6 +176,13 @@ export class PostgresSubscription implements Subscription, AsyncIterator<Subscri
         this.caughtUp = true;
         this.pending.push({ kind: 'caughtUp', position: this.position ?? null });
       }
+    } else if (this.remaining > this.pending.length) {
+      // A full page: more is there. Reading it now overlaps the database with the consumer's work
+      // (a publisher's send, a rebuild's apply); at most two pages are ever held.
+      const next = this.fetchPage();
+      next.catch(() => undefined);
+      this.ahead = next;
+      this.lastReadAt = Date.now();
     }
   }
 }

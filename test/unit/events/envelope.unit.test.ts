@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
 import { chunkByBytes } from '../../../services/event-publisher/publisher';
-import { kafkaHeaders, toEnvelope, toKafkaMessage } from '../../../services/event-publisher/envelope';
+import { envelopeJson, kafkaHeaders, toEnvelope, toKafkaMessage } from '../../../services/event-publisher/envelope';
 import type { RecordedEvent } from '../../../shared/eventstore/port';
 import { parseEnvelope } from '../../../shared/events/consumer-parser';
 import { envelopeSchema } from '../../../shared/events/contract';
@@ -133,3 +133,16 @@ const membersAdded: RecordedEvent = {
   },
   recordedAt: new Date('2026-03-01T09:30:13.000Z'),
 };
+
+describe('envelopeJson', () => {
+  it('puts the JSON text the store holds into the envelope as it is, with the same values as toEnvelope', () => {
+    const data = { groupId: 'g-1', memberIds: ['u-1', 'u-2'], nested: { a: 1, 'b "q"': [true, null] } };
+    const metadata = { requestId: 'r-1', occurredAt: '2026-01-02T03:04:05.000Z', schemaVersion: 1, actor: { kind: 'admin', id: 'a' } };
+    // Postgres's jsonb text: its own key order and spacing.
+    const json = { data: '{"nested": {"a": 1, "b \\"q\\"": [true, null]}, "groupId": "g-1", "memberIds": ["u-1", "u-2"]}', metadata: JSON.stringify(metadata) };
+    const event = { id: 'e-1', type: 'GroupMembersAdded', streamId: 'group-g-1', revision: 3n, position: { commit: 7n, prepare: 9n }, data, metadata, recordedAt: new Date(0), json };
+    const text = envelopeJson(event);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(toEnvelope(event))));
+    expect(text).toContain(json.data);
+  });
+});
