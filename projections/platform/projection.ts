@@ -7,6 +7,7 @@ import type { TokenEvent } from '../../shared/domain/tokens/token';
 import { primaryEmail } from '../../shared/domain/users/attributes';
 import type { UserAttributesChanged, UserEvent, UserProvisioned } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
+import { upcastRecordedEvent } from '../../shared/events/upcast';
 import { EventApplyError, type Projection } from '../runtime/projection';
 import { activityRow, insertActivity, Names, summarise, type ActivityRow } from './activity';
 import { membersJoined, membersLeft, reconcileSiteAdmins, reconcileTeam, userWentActive, userWentInactive } from './followers';
@@ -280,8 +281,10 @@ export const platformProjection: Projection = {
   createTables: platformTablesSql,
   // Every event is in the activity feed; evolve ignores the ones no table below follows.
   canHandle: () => true,
-  async apply(client, events, schema) {
+  async apply(client, recorded, schema) {
     const t: TableIn = (name: PlatformTable) => `"${schema}".${name}`;
+    // Older schema versions as the current one describes them (the stored events stay as they are).
+    const events = recorded.map((event) => upcastRecordedEvent(event));
     // Every summary of the batch from one read of the names it mentions.
     const names = await Names.prefetch(client, t, events);
     const pending = new PendingWrites();
