@@ -54,7 +54,7 @@ export function teamText(team: TeamAsOf, at: string): string {
   const width = Math.max(8, ...team.members.map((m) => m.username.length));
   return [
     `Team ${team.teamId} ${json(team.name)}${team.isOwners ? ' (owners)' : ''} at ${at}: ${link}`,
-    `${count(team.members.length, 'member')}:`,
+    team.members.length > 0 ? `${count(team.members.length, 'member')}:` : 'no members',
     ...team.members.map((m) => `  ${m.username.padEnd(width)}  ${m.kind.padEnd(15)}  ${m.accountId}`),
     '',
   ].join('\n');
