@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run team-sync event-publisher projector migrate rebuild bench bench-quick bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run team-sync event-publisher projector migrate rebuild audit bench bench-quick bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run              start the service on http://127.0.0.1:8080 with team-sync and the local Kafka;"
@@ -15,7 +15,10 @@ help:
 	@echo "make build            compile TypeScript to dist/"
 	@echo "make typecheck / lint / jest   the three parts of make test (JEST_ARGS=... passes arguments to jest)"
 	@echo "make migrate          create the database if missing and apply migrations"
-	@echo "make rebuild          rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one)"
+	@echo "make rebuild          rebuild the read models from position zero and swap them in (PROJECTIONS=scim for one;"
+	@echo "                      it runs scim-audit rebuild)"
+	@echo "make audit ARGS=\"...\"  the scim-audit tool: history, as-of, export, verify-export, verify, rebuild, republish"
+	@echo "                      (ARGS=\"--help\" lists them; npx scim-audit ... runs it from the sources)"
 	@echo "make team-sync / event-publisher / projector   run one component alone"
 	@echo "make import-accounts FILE=f.csv   register pre-existing platform accounts (email, username, displayName)"
 	@echo "make bench            every benchmark of bench/ at full size (own Postgres cluster; long); results in bench/results/"
@@ -54,7 +57,10 @@ migrate: build
 	node dist/scripts/migrate.js
 
 rebuild: build
-	node dist/scripts/rebuild.js $(PROJECTIONS)
+	node dist/services/audit/main.js rebuild $(PROJECTIONS)
+
+audit: build
+	@node dist/services/audit/main.js $(ARGS)
 
 import-accounts: build
 	@test -n "$(FILE)" || { echo "usage: make import-accounts FILE=accounts.csv|accounts.json"; exit 2; }

@@ -24,6 +24,7 @@ export const BENCHMARKS = [
   { name: 'rebuild', measure: 'h. rebuild vs COPY' },
   { name: 'publish', measure: 'h. store → Kafka vs a bare kafkajs producer' },
   { name: 'disable-scim', measure: 'i. disabling SCIM with N identities' },
+  { name: 'export', measure: 'scim-audit export --chain: events/s and peak RSS under a capped heap' },
 ] as const;
 
 function runOne(name: string): Promise<number> {

@@ -43,13 +43,13 @@ export interface RunningProcess {
  * Starts a TypeScript entry point of this repository in a node process of its own (compiled on
  * load by tsx, or from dist/ with BENCH_SERVICE=dist after `make build`).
  */
-export function startNodeProcess(entry: string, env: Record<string, string>, label: string, alwaysTsx = false): RunningProcess {
+export function startNodeProcess(entry: string, env: Record<string, string>, label: string, alwaysTsx = false, args: readonly string[] = []): RunningProcess {
   mkdirSync(OUT_DIR, { recursive: true });
   const logFile = path.join(OUT_DIR, `${label}.log`);
   const out = openSync(logFile, 'w');
   const fromDist = process.env.BENCH_SERVICE === 'dist' && !alwaysTsx;
-  const args = fromDist ? [path.join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', path.join(ROOT, entry)];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const command = fromDist ? [path.join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', path.join(ROOT, entry)];
+  const child: ChildProcess = spawn(process.execPath, [...command, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NODE_ENV: 'production', ...env },
     stdio: ['ignore', out, out],

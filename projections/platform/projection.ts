@@ -7,8 +7,10 @@ import type { TokenEvent } from '../../shared/domain/tokens/token';
 import { primaryEmail } from '../../shared/domain/users/attributes';
 import type { UserAttributesChanged, UserEvent, UserProvisioned } from '../../shared/domain/users/events';
 import type { RecordedEvent } from '../../shared/eventstore/port';
+import { upcastRecordedEvent } from '../../shared/events/upcast';
 import { EventApplyError, type Projection } from '../runtime/projection';
 import { activityRow, insertActivity, Names, summarise, type ActivityRow } from './activity';
+import { recordNames } from './names';
 import { membersJoined, membersLeft, reconcileSiteAdmins, reconcileTeam, userWentActive, userWentInactive } from './followers';
 import { platformTablesSql, type PlatformTable, type TableIn } from './tables';
 
@@ -269,19 +271,23 @@ async function evolveToken(client: PoolClient, t: TableIn, event: RecordedEvent 
 
 /**
  * The platform side of provisioning: accounts, teams and their effective members, site admins,
- * the settings, tokens and the activity feed, everything the admin API answers from. Who belongs
+ * the settings, tokens, the activity feed and the names the audit search finds resources by,
+ * everything the admin API answers from. Who belongs
  * to a team depends on the order of events across streams (a pause freezes the members a link had
  * then), so this projection is applied in log order by the runner, never inline; it keeps its own
  * copy of the users, groups and memberships it follows, as they stood at each event.
  */
 export const platformProjection: Projection = {
   name: 'platform',
-  version: 2,
+  // 3: subject_names.
+  version: 3,
   createTables: platformTablesSql,
   // Every event is in the activity feed; evolve ignores the ones no table below follows.
   canHandle: () => true,
-  async apply(client, events, schema) {
+  async apply(client, recorded, schema) {
     const t: TableIn = (name: PlatformTable) => `"${schema}".${name}`;
+    // Older schema versions as the current one describes them (the stored events stay as they are).
+    const events = recorded.map((event) => upcastRecordedEvent(event));
     // Every summary of the batch from one read of the names it mentions.
     const names = await Names.prefetch(client, t, events);
     const pending = new PendingWrites();
@@ -295,6 +301,7 @@ export const platformProjection: Projection = {
     }
     await pending.flushRows(client, t);
     await insertActivity(client, t, pending.activity);
+    await recordNames(client, t, events);
   },
 };
 

@@ -1,6 +1,6 @@
 /**
  * The platform read model: accounts, teams and their effective members, site admins, settings,
- * tokens and the activity feed, with the users, groups and memberships they follow, in one Postgres
+ * tokens, the activity feed and every name a resource had (for the audit search), with the users, groups and memberships they follow, in one Postgres
  * schema per build (the live one, or a rebuild that is swapped in). Every aggregate row carries its
  * stream revision and every activity row its log position: an event is applied only when it is
  * newer, so a redelivered event changes nothing.
@@ -123,13 +123,25 @@ export function platformTablesSql(schema: string): string {
       summary          text        NOT NULL,
       PRIMARY KEY (position_commit, position_prepare)
     );
+
+    -- Every name a user, group or team ever had (userName, externalId, displayName, a team's
+    -- name), for the audit search of the settings page: a past name still finds its aggregate.
+    CREATE TABLE ${s}.subject_names (
+      kind        text        NOT NULL CHECK (kind IN ('user', 'group', 'team')),
+      subject_id  text        NOT NULL,
+      attribute   text        NOT NULL,
+      name        text        NOT NULL,
+      first_seen  timestamptz NOT NULL,
+      PRIMARY KEY (kind, subject_id, attribute, name)
+    );
+    CREATE INDEX subject_names_name_idx ON ${s}.subject_names (lower(name) text_pattern_ops);
   `;
 }
 
 /** The schema the live platform read model is in; queries name their tables through it. */
 export const PLATFORM_READ_SCHEMA = 'platform_read';
 
-export type PlatformTable = 'users' | 'groups' | 'group_members' | 'accounts' | 'teams' | 'team_members' | 'site_admins' | 'settings' | 'tokens' | 'activity';
+export type PlatformTable = 'users' | 'groups' | 'group_members' | 'accounts' | 'teams' | 'team_members' | 'site_admins' | 'settings' | 'tokens' | 'activity' | 'subject_names';
 
 /** A table's qualified name in the schema being written (live or rebuild). */
 export type TableIn = (table: PlatformTable) => string;

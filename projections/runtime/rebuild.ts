@@ -24,6 +24,8 @@ export interface RebuildOptions {
   readonly pageSize?: number;
   /** Aborting stops the rebuild between pages and drops its half-built schema. */
   readonly signal?: AbortSignal;
+  /** Told after each page applied: the events read so far and the position reached (for a progress bar). */
+  readonly onProgress?: (events: number, position: Position) => void;
 }
 
 export interface RebuildResult {
@@ -144,6 +146,7 @@ export async function buildAndSwap(options: RebuildOptions): Promise<RebuildResu
       await inProjectionTransaction(pool, (client) => applyEvents(client, projection, page, schema));
       position = page[page.length - 1]!.position;
       events += page.length;
+      options.onProgress?.(events, position);
     }
 
     const swap = await inProjectionTransaction(pool, async (client) => {
@@ -159,6 +162,7 @@ export async function buildAndSwap(options: RebuildOptions): Promise<RebuildResu
         await applyEvents(client, projection, page, schema);
         position = page[page.length - 1]!.position;
         events += page.length;
+        options.onProgress?.(events, position);
       }
       // Ahead only when the store checkpointed past events readAll does not return; none lie between.
       const checkpoint = current.position !== null && (position === null || isAfter(current.position, position)) ? current.position : position;

@@ -3,25 +3,25 @@ import type { RecordedEvent } from '../../shared/eventstore/port';
 import type { EventEnvelope } from '../../shared/events/contract';
 import { formatEnvelopePosition } from '../../shared/events/position';
 import { EVENT_SOURCE_PREFIX } from '../../shared/events/source';
+import { isUpcast, recordedSchemaVersion, upcastRecordedEvent } from '../../shared/events/upcast';
 
 export type { EventEnvelope } from '../../shared/events/contract';
-
-export function schemaVersionOf(event: RecordedEvent): number {
-  const version = event.metadata.schemaVersion;
-  return typeof version === 'number' && Number.isInteger(version) && version >= 1 ? version : 1;
-}
 
 export function occurredAtOf(event: RecordedEvent): string {
   const occurredAt = event.metadata.occurredAt;
   return typeof occurredAt === 'string' && !Number.isNaN(Date.parse(occurredAt)) ? occurredAt : event.recordedAt.toISOString();
 }
 
-/** The JSON value of the event's Kafka message (docs/events/envelope.v1.schema.json). */
-export function toEnvelope(event: RecordedEvent): EventEnvelope {
+/**
+ * The JSON value of the event's Kafka message (docs/events/envelope.v1.schema.json), its data in
+ * the type's current schema version: an event stored in an older one is upcast, never rewritten.
+ */
+export function toEnvelope(recorded: RecordedEvent): EventEnvelope {
+  const event = upcastRecordedEvent(recorded);
   return {
     id: event.id,
     type: event.type,
-    schemaVersion: schemaVersionOf(event),
+    schemaVersion: recordedSchemaVersion(event),
     streamId: event.streamId,
     revision: event.revision.toString(),
     position: formatEnvelopePosition(event.position),
@@ -54,7 +54,8 @@ export function kafkaHeaders(event: RecordedEvent, source: string = EVENT_SOURCE
  * the same JSON values as toEnvelope's, at a fraction of the cost.
  */
 export function envelopeJson(event: RecordedEvent): string {
-  if (!event.json) return JSON.stringify(toEnvelope(event));
+  // An event stored in an older schema version goes out upcast: its data is not the stored text.
+  if (!event.json || isUpcast(event)) return JSON.stringify(toEnvelope(event));
   const { data: _data, metadata: _metadata, ...head } = toEnvelopeHead(event);
   const text = JSON.stringify(head);
   return `${text.slice(0, -1)},"data":${event.json.data},"metadata":${event.json.metadata}}`;
@@ -65,7 +66,7 @@ function toEnvelopeHead(event: RecordedEvent): Omit<EventEnvelope, 'data' | 'met
   return {
     id: event.id,
     type: event.type,
-    schemaVersion: schemaVersionOf(event),
+    schemaVersion: recordedSchemaVersion(event),
     streamId: event.streamId,
     revision: event.revision.toString(),
     position: formatEnvelopePosition(event.position),

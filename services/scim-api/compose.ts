@@ -17,6 +17,7 @@ import { LinkableAccounts } from '../../shared/uniqueness/account-emails';
 import { backfillScope } from '../../shared/uniqueness/backfill';
 import { findGroupDisplayName } from '../../shared/uniqueness/directory';
 import { activityRoutes } from './admin/activity-routes';
+import { auditRoutes } from './admin/audit-routes';
 import { adminRouter } from './admin/admin-router';
 import { authenticationTokensRoutes, platformTeamsRoutes } from './admin/platform-routes';
 import { adminRateLimit, perAdministrator, wholeEndpoint } from './admin/rate-limits';
@@ -197,6 +198,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
       '/admin/scim-groups': scimGroupsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
       '/admin/teams': teamsRoutes({ commands: teams, queries: teamQueries, readYourWrites: platformReads, clock, linkRateLimit: linkLimit }),
       '/admin/scim-activity': activityRoutes({ pool, readYourWrites: platformReads }),
+      '/admin/audit': auditRoutes({ store: eventStore, pool, readYourWrites: platformReads }),
       '/authentication-tokens': authenticationTokensRoutes({ commands: tokens, queries: tokenQueries, clock }),
       '/teams': platformTeamsRoutes({ queries: teamQueries, readYourWrites: platformReads }),
     },

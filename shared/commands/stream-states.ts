@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pool } from '../db/pool';
 import { sql, type SqlStatement } from '../db/sql-statement';
 import type { EventStore, RecordedEvent } from '../eventstore/port';
+import { upcastRecordedEvent } from '../events/upcast';
 
 /** How a stream's events fold into its state; `snapshotVersion` names the state's shape. */
 export interface StreamFold<State, Event> {
@@ -17,9 +18,10 @@ export interface StreamState<State> {
   readonly revision: bigint | null;
 }
 
+/** The recorded event as the domain knows it: older schema versions upcast (history is never rewritten). */
 export function toDomainEvent<Event>(recorded: RecordedEvent): Event {
-  // Old schema versions are upcast here when there are any; history is never rewritten.
-  return { type: recorded.type, data: recorded.data, metadata: recorded.metadata } as Event;
+  const current = upcastRecordedEvent(recorded);
+  return { type: current.type, data: current.data, metadata: current.metadata } as Event;
 }
 
 /** The state `recorded` folds to from `from`. */

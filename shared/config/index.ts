@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 
 export type { Config } from './schema';
@@ -11,7 +12,12 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; every problem names the variable it is about. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = configSchema.safeParse(env);
+  return parseEnvironment(configSchema, env);
+}
+
+/** The environment by `schema` (a process's own selection of the settings). @throws ConfigError naming each bad variable. */
+export function parseEnvironment<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     // A list variable reports the failing item's index as a second path element.

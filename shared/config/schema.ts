@@ -63,8 +63,8 @@ const publicBaseUrl = z
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 
-export const configSchema = z
-  .object({
+/** Every setting, before the checks that span several (configSchema). */
+export const configFields = z.object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     PORT: port.default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -150,27 +150,37 @@ export const configSchema = z
     READ_YOUR_WRITES_TIMEOUT_MS: positiveInt.default(2000),
     /** Keep the read model in this process (the default), or leave it to a separate projector. */
     RUN_PROJECTIONS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-  })
+});
+
+/** EVENTSTOREDB_URL is required with EVENT_STORE=eventstoredb. */
+export function requireEventStoreDbUrl(c: { EVENT_STORE: string; EVENTSTOREDB_URL?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_URL) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EVENTSTOREDB_URL'],
+      message: 'required when EVENT_STORE=eventstoredb',
+    });
+  }
+}
+
+/** EVENT_SOURCE, or its default after the database of DATABASE_URL. */
+export function withEventSource<C extends { DATABASE_URL: string; EVENT_SOURCE?: string | undefined }>(c: C, ctx: z.RefinementCtx): C & { EVENT_SOURCE: string } {
+  if (c.EVENT_SOURCE) return { ...c, EVENT_SOURCE: c.EVENT_SOURCE };
+  try {
+    return { ...c, EVENT_SOURCE: defaultEventSource(c.DATABASE_URL) };
+  } catch {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'names no database (postgres://host:port/<database>)' });
+    return z.NEVER;
+  }
+}
+
+export const configSchema = configFields
   .superRefine((c, ctx) => {
     if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS' });
     }
-    if (c.EVENT_STORE === 'eventstoredb' && !c.EVENTSTOREDB_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['EVENTSTOREDB_URL'],
-        message: 'required when EVENT_STORE=eventstoredb',
-      });
-    }
+    requireEventStoreDbUrl(c, ctx);
   })
-  .transform((c, ctx) => {
-    if (c.EVENT_SOURCE) return { ...c, EVENT_SOURCE: c.EVENT_SOURCE };
-    try {
-      return { ...c, EVENT_SOURCE: defaultEventSource(c.DATABASE_URL) };
-    } catch {
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'names no database (postgres://host:port/<database>)' });
-      return z.NEVER;
-    }
-  });
+  .transform(withEventSource);
 
 export type Config = z.infer<typeof configSchema>;

@@ -92,6 +92,15 @@ const userDeletedV1 = z.object({
     .meta({ description: 'Absent: the identity was deleted, its account suspended. `scim-disabled`: SCIM was disabled; the account is only unlinked.' }),
 });
 
+/** v2: `reason` is always there; v1's absent reason is `deleted`. */
+const userDeletedV2 = z.object({
+  userId,
+  accountId,
+  reason: z
+    .enum(['deleted', 'scim-disabled'])
+    .meta({ description: '`deleted`: the identity was deleted, its account suspended. `scim-disabled`: SCIM was disabled; the account is only unlinked.' }),
+});
+
 const groupCreatedV1 = z.object({
   groupId,
   displayName: z.string().min(1).meta({ description: 'Unique, case-insensitive.' }),
@@ -217,9 +226,11 @@ export const EVENT_CONTRACTS = {
   UserDeactivated: eventContract({ description: 'A user was set `active: false`.', version: 1, data: userDeactivatedV1 }),
   UserReactivated: eventContract({ description: 'A user was set `active: true` again.', version: 1, data: userReactivatedV1 }),
   UserDeleted: eventContract({
-    description: 'The SCIM identity is gone and has left every group; its platform account is suspended (never deleted).',
-    version: 1,
-    data: userDeletedV1,
+    description: 'The SCIM identity is gone and has left every group; its platform account is suspended (never deleted), or only unlinked when SCIM was disabled.',
+    version: 2,
+    data: userDeletedV2,
+    // v1 (written until v2 came) left `reason` out for an identity deleted by its identity provider.
+    older: [olderVersion(1, userDeletedV1, ({ reason, ...rest }) => ({ ...rest, reason: reason ?? 'deleted' }))],
   }),
   GroupCreated: eventContract({ description: 'A SCIM group was created, with its initial members.', version: 1, data: groupCreatedV1 }),
   GroupRenamed: eventContract({ description: 'A group got a new displayName.', version: 1, data: groupRenamedV1 }),

@@ -265,6 +265,97 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
     expect(await page.evaluate('window.__injected')).toBeUndefined();
   });
 
+  it("opens a user's history from the activity feed: each change, by whom", async () => {
+    const provisioned = byTestId('activity-row').filter({ has: page.locator('code', { hasText: /^UserProvisioned$/ }) });
+    await provisioned.first().getByTestId('activity-history').click();
+
+    await withText(byTestId('audit-subject-heading'), `History of user ${USER_NAME}`);
+    const rows = byTestId('audit-history-row');
+    expect(await rows.first().getAttribute('data-event-type')).toBe('UserProvisioned');
+    const first = await rows.first().textContent();
+    expect(first).toContain(`+ userName: "${USER_NAME}"`);
+    expect(first).toContain('SCIM token "Entra ID"');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('audit-subject-heading');
+  });
+
+  it('finds a group by the name it had before a rename, and shows it as it was then and as it is now', async () => {
+    const before = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const groupRes = await admin('GET', '/scim-groups');
+    const groupId = ((await groupRes.json()) as { data: { id: string; attributes: { name: string } }[] }).data.find((g) => g.attributes.name === 'Platform engineers')!.id;
+    const tokenRes = await admin('POST', '/scim-tokens', { data: { type: 'authentication-tokens', attributes: { description: 'Renamer' } } });
+    const token = ((await tokenRes.json()) as { data: { attributes: { token: string } } }).data.attributes.token;
+    const renamed = await scim(token, 'PATCH', `/Groups/${groupId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'displayName', value: 'Platform engineering' }],
+    });
+    expect(renamed.status).toBe(200);
+
+    await byTestId('audit-query').fill('platform engineers');
+    await byTestId('audit-search').click();
+    const result = byTestId('audit-result').filter({ hasText: 'Platform engineering (group) · also Platform engineers' });
+    await result.waitFor();
+    await result.click();
+    await withText(byTestId('audit-subject-heading'), 'History of group Platform engineering');
+    await withText(byTestId('audit-changes').last(), '~ displayName: "Platform engineers" → "Platform engineering"');
+
+    // A datetime-local value in the browser's own zone, to the second (rounded down: before the rename).
+    const local = await page.evaluate(
+      `(() => { const d = new Date(${JSON.stringify(before)}); const p = (n) => String(n).padStart(2, '0'); return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()); })()`,
+    );
+    await byTestId('audit-at').fill(local as string);
+    await byTestId('audit-show-state').click();
+    await withText(byTestId('audit-state-resource'), '"displayName": "Platform engineers"');
+    const then = JSON.parse((await byTestId('audit-state-resource').textContent())!) as { id: string; members: { display: string }[] };
+    expect(then).toMatchObject({ id: groupId, members: [{ display: USER_NAME }] });
+
+    await byTestId('audit-at').fill((await page.evaluate(`(() => { const d = new Date(Date.now() + 1000); const p = (n) => String(n).padStart(2, '0'); return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds()); })()`)) as string);
+    await byTestId('audit-show-state').click();
+    await withText(byTestId('audit-state-resource'), '"displayName": "Platform engineering"');
+  });
+
+  it("shows a team's members at a time, and says when a resource did not exist yet", async () => {
+    await byTestId('audit-query').fill('platform');
+    await byTestId('audit-search').click();
+    await byTestId('audit-result').filter({ hasText: '(team)' }).first().click();
+    await withText(byTestId('audit-subject-heading'), 'History of team platform');
+    expect(await byTestId('audit-history-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event-type')))).toEqual(['TeamCreated', 'TeamLinkedToScimGroup']);
+
+    await byTestId('audit-show-state').click();
+    await withText(byTestId('audit-state'), 'Linked to the SCIM group Platform engineering');
+    expect(await byTestId('audit-state-member').allTextContents()).toEqual([USER_NAME]);
+
+    // The API answers this one 404 on purpose: it is not a missing page or file.
+    const seen = notFound.length;
+    await byTestId('audit-at').fill('2001-01-01T00:00:00');
+    await byTestId('audit-show-state').click();
+    await withText(byTestId('error'), /did not exist at 20(00|01)-/);
+    const expected = notFound.splice(seen);
+    expect(expected.some((entry) => entry.includes(`/api/v2/admin/audit/teams/`))).toBe(true);
+  });
+
+  it('finds nothing for a name nobody had, and says so', async () => {
+    await byTestId('audit-query').fill('nobody-by-this-name');
+    await byTestId('audit-search').click();
+    await byTestId('audit-no-results').waitFor();
+    expect(await byTestId('audit-result').count()).toBe(0);
+    await withText(byTestId('status'), /0 matches/);
+  });
+
+  it.each(WIDTHS)('fits the history and the state at a time into their card at %d px', async (width) => {
+    await page.setViewportSize({ width, height: 900 });
+    await byTestId('audit-query').fill(USER_NAME);
+    await byTestId('audit-search').click();
+    await byTestId('audit-result').first().click();
+    await withText(byTestId('audit-subject-heading'), USER_NAME);
+    await byTestId('audit-show-state').click();
+    await byTestId('audit-state-resource').waitFor();
+
+    const overflows = (await page.evaluate(OVERFLOWING_ELEMENTS)) as string[];
+    await page.locator('#audit-section').screenshot({ path: path.join(ARTIFACTS, `admin-ui-audit-${width}.png`) });
+    expect(overflows).toEqual([]);
+  });
+
   it('disables SCIM after confirmation and shows the removal of its data while it runs', async () => {
     const token = (await (await admin('POST', '/scim-tokens', { data: { type: 'authentication-tokens', attributes: { description: 'bulk' } } })).json()) as {
       data: { attributes: { token: string } };
@@ -289,6 +380,8 @@ if (noBrowser) console.warn(`admin UI e2e skipped: no Chromium at ${CHROMIUM} (a
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     expect(await byTestId('team-row').count()).toBe(0);
     expect(await byTestId('token-row').count()).toBe(0);
+    expect(await byTestId('audit-history-row').count()).toBe(0);
+    expect(await byTestId('audit-subject').isHidden()).toBe(true);
     await page.reload();
     await byTestId('sign-in').waitFor();
   });

@@ -495,7 +495,7 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
       const res = await api.scim('delete', `/Users/${id}`);
       expect(res.status).toBe(204);
       const events = await eventsOf(id);
-      expect(events[1]).toEqual({ type: 'UserDeleted', data: { userId: id, accountId: expect.any(String) } });
+      expect(events[1]).toEqual({ type: 'UserDeleted', data: { userId: id, accountId: expect.any(String), reason: 'deleted' } });
       expect((await api.scim('delete', `/Users/${id}`)).status).toBe(404);
       expect((await api.scim('put', `/Users/${id}`, newUser('delete-me@example.com'))).status).toBe(404);
     });

@@ -53,7 +53,7 @@ describe('platform accounts', () => {
     const res = await api.scim('post', '/Users', { ...newUser('lee.scim@example.com'), emails: [{ value: 'lee@example.com' }] });
     expect((await api.scim('delete', `/Users/${res.body.id}`)).status).toBe(204);
     const events = await api.store.readStream(`user-${res.body.id}`);
-    expect(events.at(-1)!.data).toEqual({ userId: res.body.id, accountId: accountIds.get('lee@example.com') });
+    expect(events.at(-1)!.data).toEqual({ userId: res.body.id, accountId: accountIds.get('lee@example.com'), reason: 'deleted' });
     expect(await api.store.readStream(`account-${accountIds.get('lee@example.com')}`)).toHaveLength(1);
 
     const again = await api.scim('post', '/Users', { ...newUser('lee.again@example.com'), emails: [{ value: 'lee@example.com' }] });

@@ -18,7 +18,7 @@ import type { RecordedEvent } from '../../shared/eventstore/port';
 import { comparePositions } from '../../shared/eventstore/position';
 import { GROUP_SCHEMA, newUser, patchOp, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
-const PLATFORM_TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity'] as const;
+const PLATFORM_TABLES = ['users', 'groups', 'group_members', 'accounts', 'teams', 'team_members', 'site_admins', 'settings', 'tokens', 'activity', 'subject_names'] as const;
 const SCIM_TABLES = ['users', 'groups', 'group_members', 'resource_counts'] as const;
 
 const admin: CommandContext = {
@@ -104,7 +104,7 @@ describe('the read-model projections (scim, kept inline; platform, in log order)
   async function dump(schema: string, tables: readonly string[] = PLATFORM_TABLES): Promise<Record<string, unknown[]>> {
     const result: Record<string, unknown[]> = {};
     for (const table of tables) {
-      const { rows } = await api.db.pool.query(`SELECT * FROM "${schema}".${table} ORDER BY 1, 2`);
+      const { rows } = await api.db.pool.query(`SELECT * FROM "${schema}".${table} t ORDER BY 1, 2, t::text`);
       result[table] = rows;
     }
     return result;

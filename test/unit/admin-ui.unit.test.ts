@@ -11,6 +11,10 @@ interface AdminUiHelpers {
   plural(count: number, one: string, many: string): string;
   expiredTokensAlert(tokens: unknown[]): string;
   groupPagePath(number: number): string;
+  auditSubjectOfStream(streamId: unknown): { kind: string; id: string } | null;
+  changeText(change: unknown): string;
+  localDateTimeToIso(value: unknown): string | undefined;
+  localDateTimeValue(now: Date): string;
 }
 
 // app.js is a browser script, not a module: it exports its pure helpers only when Node loads it.
@@ -18,6 +22,36 @@ interface AdminUiHelpers {
 const ui = require(path.join(projectRoot(), 'services/scim-api/admin-ui/app.js')) as AdminUiHelpers;
 
 describe('the SCIM settings page helpers', () => {
+  describe('auditSubjectOfStream', () => {
+    it('names the history of user, group and team streams, and of no other', () => {
+      expect(ui.auditSubjectOfStream('user-6b1f3c7e-2b1d-4c55-8f0e-0d5b7a9c1e23')).toEqual({ kind: 'users', id: '6b1f3c7e-2b1d-4c55-8f0e-0d5b7a9c1e23' });
+      expect(ui.auditSubjectOfStream('group-5d0c1f7a-8a0e-4d36-b6c1-2f4a3c9e7b10')).toEqual({ kind: 'groups', id: '5d0c1f7a-8a0e-4d36-b6c1-2f4a3c9e7b10' });
+      expect(ui.auditSubjectOfStream('team-platform')).toEqual({ kind: 'teams', id: 'team-platform' });
+      for (const other of ['scim-settings', 'scim-token-st-0123', 'account-5d0c1f7a-8a0e-4d36-b6c1-2f4a3c9e7b10', 'user-x', undefined]) expect(ui.auditSubjectOfStream(other)).toBeNull();
+    });
+  });
+
+  describe('changeText', () => {
+    it('writes an added, a removed and a changed value as JSON', () => {
+      expect(ui.changeText({ op: 'added', path: 'title', after: 'CTO' })).toBe('+ title: "CTO"');
+      expect(ui.changeText({ op: 'removed', path: 'emails[1]', before: { value: 'a@example.com' } })).toBe('- emails[1]: {"value":"a@example.com"}');
+      expect(ui.changeText({ op: 'changed', path: 'active', before: true, after: false })).toBe('~ active: true → false');
+    });
+  });
+
+  describe('localDateTimeToIso and localDateTimeValue', () => {
+    it('turn a datetime-local value of the reader\'s zone into UTC and back, to the second', () => {
+      const now = new Date(2026, 2, 1, 9, 30, 5, 678);
+      expect(ui.localDateTimeValue(now)).toBe('2026-03-01T09:30:05');
+      expect(ui.localDateTimeToIso('2026-03-01T09:30:05')).toBe(new Date(2026, 2, 1, 9, 30, 5).toISOString());
+      expect(ui.localDateTimeToIso('2026-03-01T09:30')).toBe(new Date(2026, 2, 1, 9, 30).toISOString());
+    });
+
+    it('refuses anything else', () => {
+      for (const value of ['', 'yesterday', '2026-03-01', '2026-03-01T09:30:00Z', undefined]) expect(ui.localDateTimeToIso(value)).toBeUndefined();
+    });
+  });
+
   describe('scimState', () => {
     it('reads disabled, enabled and paused from the settings attributes', () => {
       expect(ui.scimState({ enabled: false, paused: false })).toBe('disabled');

@@ -98,7 +98,55 @@
     return `/scim-groups?page%5Bnumber%5D=${number}&page%5Bsize%5D=${GROUP_PAGE_SIZE}`;
   }
 
-  const helpers = { scimState, expiryFor, formatDateTime, relativeTime, errorMessage, actorLabel, plural, expiredTokensAlert, groupPagePath, TOKEN_EXPIRY_DAYS };
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  /** The audit API's path for the aggregate of a stream: users/<id>, groups/<id>, teams/<id>; null for streams it has no history of. */
+  function auditSubjectOfStream(streamId) {
+    const text = String(streamId || '');
+    if (text.startsWith('user-') && UUID.test(text.slice(5))) return { kind: 'users', id: text.slice(5) };
+    if (text.startsWith('group-') && UUID.test(text.slice(6))) return { kind: 'groups', id: text.slice(6) };
+    if (/^team-[a-z0-9][a-z0-9-]{0,62}$/.test(text)) return { kind: 'teams', id: text };
+    return null;
+  }
+
+  /** One change of a history entry as a line: `+ path: value`, `- path: value`, `~ path: before → after`. */
+  function changeText(change) {
+    const value = (v) => (v === undefined ? 'nothing' : JSON.stringify(v));
+    if (!change) return '';
+    if (change.op === 'added') return `+ ${change.path}: ${value(change.after)}`;
+    if (change.op === 'removed') return `- ${change.path}: ${value(change.before)}`;
+    return `~ ${change.path}: ${value(change.before)} → ${value(change.after)}`;
+  }
+
+  /** A datetime-local value (the reader's zone, no offset) as an RFC 3339 time in UTC; undefined when it is not one. */
+  function localDateTimeToIso(value) {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(String(value || ''))) return undefined;
+    const date = new Date(value);
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  }
+
+  /** `now` as a datetime-local value, to the second, in the reader's zone. */
+  function localDateTimeValue(now) {
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}T${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
+  }
+
+  const helpers = {
+    scimState,
+    expiryFor,
+    formatDateTime,
+    relativeTime,
+    errorMessage,
+    actorLabel,
+    plural,
+    expiredTokensAlert,
+    groupPagePath,
+    auditSubjectOfStream,
+    changeText,
+    localDateTimeToIso,
+    localDateTimeValue,
+    TOKEN_EXPIRY_DAYS,
+  };
   if (typeof module === 'object' && module && module.exports) module.exports = helpers;
   if (typeof document === 'object' && document) {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
@@ -162,6 +210,18 @@
       activityUpdated: $('activity-updated'),
       activityRows: $('activity-rows'),
       noActivity: $('no-activity'),
+      auditSection: $('audit-section'),
+      auditSearchForm: $('audit-search-form'),
+      auditQuery: $('audit-query'),
+      auditResults: $('audit-results'),
+      auditNoResults: $('audit-no-results'),
+      auditSubject: $('audit-subject'),
+      auditSubjectHeading: $('audit-subject-heading'),
+      auditSubjectNames: $('audit-subject-names'),
+      auditHistoryRows: $('audit-history-rows'),
+      auditAsOfForm: $('audit-as-of-form'),
+      auditAt: $('audit-at'),
+      auditState: $('audit-state'),
       tokenDialog: $('token-dialog'),
       tokenValue: $('token-value'),
       copyToken: $('copy-token'),
@@ -180,6 +240,7 @@
       activityTimer: undefined,
       activityInFlight: false,
       activityKey: '',
+      auditSubject: null,
     };
 
     // --- the admin token: this tab's sessionStorage only, never a URL, never logged ----------
@@ -785,10 +846,23 @@
       el.activityRows.replaceChildren(
         ...activities.map((activity) => {
           const a = attrs(activity);
+          const subject = auditSubjectOfStream(a['stream-id']);
           return h('tr', { 'data-testid': 'activity-row', 'data-event-type': a['event-type'] }, [
             cell('When', {}, [timeElement(a['occurred-at'], { seconds: true })]),
             cell('Who', { text: actorLabel(a) }),
             cell('What', {}, [h('code', { text: a['event-type'] || 'unknown' }), a.summary ? h('span', { class: 'summary', text: a.summary }) : null]),
+            cell('History', { class: 'row-actions' }, [
+              subject
+                ? h('button', {
+                    type: 'button',
+                    class: 'secondary small',
+                    'data-testid': 'activity-history',
+                    'aria-label': `History of ${a.summary || a['stream-id']}`,
+                    text: 'History',
+                    onClick: () => act(() => openSubject(subject.kind, subject.id), { refresh: false }),
+                  })
+                : null,
+            ]),
           ]);
         }),
       );
@@ -812,6 +886,133 @@
 
     el.refreshActivity.addEventListener('click', () => act(refreshActivity, { refresh: false }));
 
+    // --- history and state at a time (the audit API) ----------------------------------------------
+
+    const KIND_NOUN = { users: 'user', groups: 'group', teams: 'team' };
+    const auditPath = (kind, id, what) => `/audit/${kind}/${encodeURIComponent(id)}/${what}`;
+
+    function renderResults(subjects) {
+      el.auditResults.replaceChildren(
+        ...subjects.map((subject) => {
+          const a = attrs(subject);
+          const kind = `${a.kind}s`;
+          const others = (Array.isArray(a.names) ? a.names : []).filter((name) => name !== a.name);
+          return h('li', {}, [
+            h('button', {
+              type: 'button',
+              class: 'secondary',
+              'data-testid': 'audit-result',
+              'data-kind': a.kind,
+              'data-id': subject.id,
+              text: `${a.name} (${a.kind}${a.deleted ? ', deleted' : ''})${others.length ? ` · also ${others.join(', ')}` : ''}`,
+              onClick: () => act(() => openSubject(kind, subject.id), { refresh: false }),
+            }),
+          ]);
+        }),
+      );
+      el.auditNoResults.hidden = subjects.length > 0;
+      applyBusy();
+    }
+
+    el.auditSearchForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const query = el.auditQuery.value.trim();
+      if (!query) {
+        el.auditQuery.setAttribute('aria-invalid', 'true');
+        showError('Enter a name (a userName, externalId, group or team name, now or in the past) or an id.');
+        el.auditQuery.focus();
+        return;
+      }
+      el.auditQuery.removeAttribute('aria-invalid');
+      act(
+        async () => {
+          const found = list(await api('GET', `/audit/subjects?q=${encodeURIComponent(query)}`));
+          renderResults(found);
+          return found;
+        },
+        { refresh: false, success: (found) => `${plural(found.length, 'match', 'matches')} for “${query}”.` },
+      );
+    });
+
+    function historyRow(entry) {
+      const a = attrs(entry);
+      const changes = Array.isArray(a.changes) ? a.changes : [];
+      const version = a['read-as'] ? ` (written as v${a['schema-version']}, read as v${a['read-as']})` : '';
+      const origin = [a['request-id'] ? `request ${a['request-id']}` : '', a['source-ip'] || '', a['user-agent'] || ''].filter(Boolean).join(' · ');
+      return h('tr', { 'data-testid': 'audit-history-row', 'data-event-type': a['event-type'], 'data-position': a.position }, [
+        cell('When', {}, [timeElement(a['occurred-at'], { seconds: true }), h('span', { class: 'synced', text: `position ${a.position}` })]),
+        cell('Who', {}, [h('span', { text: a['actor-label'] || actorLabel(a) }), origin ? h('span', { class: 'synced', text: origin }) : null]),
+        cell('What changed', {}, [
+          h('code', { text: `${a['event-type'] || 'unknown'}${version}` }),
+          changes.length
+            ? h('ul', { class: 'changes', 'data-testid': 'audit-changes' }, changes.map((change) => h('li', { text: changeText(change) })))
+            : h('span', { class: 'summary', text: 'nothing the resource shows' }),
+        ]),
+      ]);
+    }
+
+    async function openSubject(kind, id) {
+      const doc = await api('GET', auditPath(kind, id, 'history'));
+      const subject = (doc && doc.meta && doc.meta.subject) || { kind: KIND_NOUN[kind], id, name: id, names: [] };
+      state.auditSubject = { kind, id, name: subject.name };
+      el.auditSubjectHeading.textContent = `History of ${subject.kind} ${subject.name}`;
+      const others = (subject.names || []).filter((name) => name !== subject.name);
+      el.auditSubjectNames.textContent = `${subject.kind === 'team' ? 'Team id' : 'SCIM id'} ${subject.id}${others.length ? `; also known as ${others.join(', ')}` : ''}.`;
+      el.auditHistoryRows.replaceChildren(...list(doc).map(historyRow));
+      el.auditState.replaceChildren();
+      // Now, rounded up to the second the field shows: the state includes every change so far.
+      el.auditAt.value = localDateTimeValue(new Date(Math.ceil(Date.now() / 1000) * 1000));
+      el.auditSubject.hidden = false;
+      applyBusy();
+      el.auditSubjectHeading.focus();
+    }
+
+    function renderTeamState(a) {
+      const members = Array.isArray(a.members) ? a.members : [];
+      const link = a['scim-group-id']
+        ? `Linked to the SCIM group ${a['scim-group-display-name'] || a['scim-group-id']}${a['link-paused'] ? ' (link paused: members frozen)' : ''}.`
+        : 'Not linked to a SCIM group.';
+      return [
+        h('p', { text: `${a.name} at ${formatDateTime(a.at, { seconds: true }) || a.at}: ${link}` }),
+        members.length
+          ? h(
+              'ul',
+              { class: 'members', 'data-testid': 'audit-state-members', 'aria-label': `Members of ${a.name} then` },
+              members.map((member) => h('li', { 'data-testid': 'audit-state-member' }, [member.username, member.kind === 'service-account' ? h('span', { class: 'tag', text: 'service account' }) : null])),
+            )
+          : h('p', { class: 'muted', 'data-testid': 'audit-state-members', text: 'No members then.' }),
+      ];
+    }
+
+    el.auditAsOfForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const subject = state.auditSubject;
+      const at = localDateTimeToIso(el.auditAt.value);
+      if (!subject || !at) {
+        el.auditAt.setAttribute('aria-invalid', 'true');
+        showError('Enter a date and time.');
+        el.auditAt.focus();
+        return;
+      }
+      el.auditAt.removeAttribute('aria-invalid');
+      act(
+        async () => {
+          el.auditState.replaceChildren();
+          const doc = await api('GET', `${auditPath(subject.kind, subject.id, 'as-of')}?at=${encodeURIComponent(at)}`);
+          const a = attrs(doc && doc.data);
+          el.auditState.replaceChildren(
+            ...(subject.kind === 'teams'
+              ? renderTeamState(a)
+              : [
+                  h('p', { text: `As GET /scim/v2/${subject.kind === 'users' ? 'Users' : 'Groups'}/${subject.id} answered at ${formatDateTime(a.at, { seconds: true }) || a.at}:` }),
+                  h('pre', { class: 'resource', 'data-testid': 'audit-state-resource', text: JSON.stringify(a.resource, null, 2) }),
+                ]),
+          );
+        },
+        { refresh: false, success: `The state of ${state.auditSubject ? state.auditSubject.name : 'the resource'} at that time is shown.` },
+      );
+    });
+
     // --- signing in and out ------------------------------------------------------------------------
 
     function enterConsole() {
@@ -832,7 +1033,11 @@
       state.groups = [];
       state.activityKey = '';
       // Nothing read with the token stays on the page.
-      for (const rows of [el.tokenRows, el.teamRows, el.activityRows]) rows.replaceChildren();
+      for (const rows of [el.tokenRows, el.teamRows, el.activityRows, el.auditResults, el.auditHistoryRows, el.auditState]) rows.replaceChildren();
+      state.auditSubject = null;
+      el.auditSubject.hidden = true;
+      el.auditNoResults.hidden = true;
+      el.auditQuery.value = '';
       el.siteAdminSelect.replaceChildren();
       el.expiredTokens.textContent = '';
       el.expiredTokens.hidden = true;

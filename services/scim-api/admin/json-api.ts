@@ -101,12 +101,19 @@ export async function sendResource(res: Response, status: number, resource: Json
 
 /**
  * `{ "data": [...] }` of one type; with `page`, also `links` (self, first, prev, next, last) and
- * `meta.pagination` as the platform's paginated lists carry them (api-docs/admin/scim-groups).
+ * `meta.pagination` as the platform's paginated lists carry them (api-docs/admin/scim-groups);
+ * with `meta` (and no page), that document `meta`.
  */
-export async function sendCollection(res: Response, type: string, resources: readonly JsonApiResource[], page?: { page: Page; link: (pageNumber: number) => string }): Promise<void> {
+export async function sendCollection(
+  res: Response,
+  type: string,
+  resources: readonly JsonApiResource[],
+  page?: { page: Page; link: (pageNumber: number) => string },
+  meta?: Record<string, unknown>,
+): Promise<void> {
   const serializer = serializerFor(type);
   const data = resources.map(flat);
-  if (!page) return send(res, 200, await serializer.serialize(data));
+  if (!page) return send(res, 200, await serializer.serialize(data, meta ? { metaizers: { document: new Metaizer(() => meta) } } : undefined));
   const { page: p, link } = page;
   send(
     res,

@@ -4,7 +4,7 @@ import { scimErrors } from '../../scim/errors';
 import { applyPatch } from '../../scim/patch/apply-patch';
 import { primaryEmail, type UserAttributes } from './attributes';
 import type { DeleteUser, PatchUser, ProvisionUser, ReplaceUser, UserCommand } from './commands';
-import type { UserEvent } from './events';
+import { USER_DELETED_SCHEMA_VERSION, type UserEvent } from './events';
 import { evolveUser, initialUserState, type UserState } from './state';
 
 type ExistingUser = Extract<UserState, { status: 'Active' | 'Deactivated' }>;
@@ -89,8 +89,8 @@ function remove(command: DeleteUser, state: UserState): UserEvent[] {
   return [
     {
       type: 'UserDeleted',
-      data: { userId: existing.userId, accountId: existing.accountId, ...(command.data.reason ? { reason: command.data.reason } : {}) },
-      metadata: eventMetadata(command.context),
+      data: { userId: existing.userId, accountId: existing.accountId, reason: command.data.reason ?? 'deleted' },
+      metadata: eventMetadata(command.context, USER_DELETED_SCHEMA_VERSION),
     },
   ];
 }

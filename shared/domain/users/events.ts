@@ -1,4 +1,4 @@
-import type { ContractData } from '../../events/contract';
+import { EVENT_CONTRACTS, type ContractData } from '../../events/contract';
 import type { DomainEvent } from '../metadata';
 
 // The data of each event is declared once, in the published contract (shared/events/contract.ts).
@@ -14,9 +14,16 @@ export type UserReactivated = DomainEvent<'UserReactivated', ContractData<'UserR
 
 /**
  * The SCIM identity is gone and leaves every group. Its account is suspended (never deleted) when
- * the identity was deleted; when SCIM itself was disabled the account is only unlinked, and kept.
+ * the identity was deleted (`deleted`); when SCIM itself was disabled (`scim-disabled`) the account
+ * is only unlinked, and kept.
+ *
+ * Schema version 2 (USER_DELETED_SCHEMA_VERSION): `reason` is always there. Version 1 left it out
+ * for `deleted`; readers get v1 events upcast (shared/events/contract.ts), the stored rows stay v1.
  */
 export type UserDeleted = DomainEvent<'UserDeleted', ContractData<'UserDeleted'>>;
+
+/** The `schemaVersion` UserDeleted is written with, as the contract declares it (docs/events/UserDeleted.v2.schema.json). */
+export const USER_DELETED_SCHEMA_VERSION: number = EVENT_CONTRACTS.UserDeleted.version;
 
 export type UserEvent = UserProvisioned | UserAttributesChanged | UserDeactivated | UserReactivated | UserDeleted;
 

@@ -244,5 +244,5 @@ function reactivated(): UserEvent {
   return { type: 'UserReactivated', data: { userId }, metadata };
 }
 function deleted(): UserEvent {
-  return { type: 'UserDeleted', data: { userId, accountId: 'account-1' }, metadata };
+  return { type: 'UserDeleted', data: { userId, accountId: 'account-1', reason: 'deleted' }, metadata: { ...metadata, schemaVersion: 2 } };
 }

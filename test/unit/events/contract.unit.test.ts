@@ -7,6 +7,8 @@ import { TOKEN_EVENT_TYPES } from '../../../shared/domain/tokens/token';
 import { USER_EVENT_TYPES } from '../../../shared/domain/users/events';
 import { createEnvelopeParser, InvalidEventError, parseEnvelope } from '../../../shared/events/consumer-parser';
 import { EVENT_CONTRACTS, eventContract, olderVersion, type EventType } from '../../../shared/events/contract';
+import { recordedSchemaVersion, upcastRecordedEvent } from '../../../shared/events/upcast';
+import type { RecordedEvent } from '../../../shared/eventstore/port';
 
 describe('the event contract', () => {
   it('covers every event type the domain records', () => {
@@ -27,8 +29,9 @@ describe('the event contract', () => {
   });
 
   it('has one schema file per type and version, plus the envelope', () => {
+    const versions = (type: string) => (type === 'UserDeleted' ? [1, 2] : [1]);
     expect([...generateEventSchemas().keys()].sort()).toEqual(
-      ['envelope.v1.schema.json', ...Object.keys(EVENT_CONTRACTS).map((type) => `${type}.v1.schema.json`)].sort(),
+      ['envelope.v1.schema.json', ...Object.keys(EVENT_CONTRACTS).flatMap((type) => versions(type).map((v) => `${type}.v${v}.schema.json`))].sort(),
     );
     const schema = JSON.parse(generateEventSchemas().get('GroupMembersAdded.v1.schema.json')!);
     expect(schema).toMatchObject({
@@ -105,6 +108,66 @@ describe('parsing a message', () => {
         expect(error).toMatchObject({ name: 'InvalidEventError', eventId: EVENT_ID });
       }
     });
+  });
+});
+
+describe('UserDeleted v2, the one event with an older version', () => {
+  it('is written as v2, with the reason always there', () => {
+    expect(EVENT_CONTRACTS.UserDeleted.version).toBe(2);
+    expect(EVENT_CONTRACTS.UserDeleted.data.safeParse({ userId: USER_ID, accountId: ACCOUNT_ID }).success).toBe(false);
+    const schema = JSON.parse(generateEventSchemas().get('UserDeleted.v2.schema.json')!);
+    expect(schema).toMatchObject({
+      properties: { schemaVersion: { const: 2 }, data: { required: ['userId', 'accountId', 'reason'], properties: { reason: { enum: ['deleted', 'scim-disabled'] } } } },
+    });
+  });
+
+  it('reads a v1 message of a deleted identity as reason "deleted", saying it was upcast from v1', () => {
+    const event = parseEnvelope(message('UserDeleted', 1, { userId: USER_ID, accountId: ACCOUNT_ID }));
+    expect(event).toMatchObject({ known: true, type: 'UserDeleted', schemaVersion: 2, upcastFrom: 1, data: { userId: USER_ID, accountId: ACCOUNT_ID, reason: 'deleted' } });
+  });
+
+  it('keeps the reason of a v1 message written when SCIM was disabled', () => {
+    const event = parseEnvelope(message('UserDeleted', 1, { userId: USER_ID, accountId: ACCOUNT_ID, reason: 'scim-disabled' }));
+    expect(event).toMatchObject({ schemaVersion: 2, upcastFrom: 1, data: { reason: 'scim-disabled' } });
+  });
+
+  it('refuses a v1 message with a reason v1 never had', () => {
+    expect(() => parseEnvelope(message('UserDeleted', 1, { userId: USER_ID, accountId: ACCOUNT_ID, reason: 'deleted' }))).toThrow(/UserDeleted v1 data: reason/);
+  });
+});
+
+describe('upcasting a recorded event for the service\'s own readers', () => {
+  const recorded = (version: number, data: Record<string, unknown>): RecordedEvent => ({
+    id: EVENT_ID,
+    type: 'UserDeleted',
+    streamId: `user-${USER_ID}`,
+    revision: 3n,
+    position: { commit: 10n, prepare: 4n },
+    data,
+    metadata: { ...metadata, schemaVersion: version },
+    recordedAt: new Date(OCCURRED_AT),
+  });
+
+  it('upcasts v1 data and names the current version, leaving the stored event untouched', () => {
+    const stored = recorded(1, { userId: USER_ID, accountId: ACCOUNT_ID });
+    const copy = structuredClone(stored);
+    const current = upcastRecordedEvent(stored);
+    expect(current).toEqual({ ...stored, data: { userId: USER_ID, accountId: ACCOUNT_ID, reason: 'deleted' }, metadata: { ...metadata, schemaVersion: 2 } });
+    expect(stored).toEqual(copy);
+    expect(recordedSchemaVersion(stored)).toBe(1);
+  });
+
+  it('returns a current event, or one of a type without older versions, as the same object', () => {
+    const current = recorded(2, { userId: USER_ID, accountId: ACCOUNT_ID, reason: 'deleted' });
+    expect(upcastRecordedEvent(current)).toBe(current);
+    const other = { ...current, type: 'GroupDeleted', data: { groupId: GROUP_ID } };
+    expect(upcastRecordedEvent(other)).toBe(other);
+  });
+
+  it('counts an event without a schemaVersion as version 1', () => {
+    const { schemaVersion: _v, ...withoutVersion } = metadata;
+    const event = { ...recorded(1, { userId: USER_ID, accountId: ACCOUNT_ID }), metadata: withoutVersion };
+    expect(upcastRecordedEvent(event).data).toEqual({ userId: USER_ID, accountId: ACCOUNT_ID, reason: 'deleted' });
   });
 });
 
