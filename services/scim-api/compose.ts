@@ -31,7 +31,7 @@ import { adminUiRoutes } from './admin-ui/admin-ui-routes';
 import { createApp } from './app';
 import { createGroupCommands } from './commands/groups';
 import { keysOfStream } from './commands/keys-of-stream';
-import { createSettingsCommands } from './commands/settings';
+import { createSettingsCommands, scimStatusRow } from './commands/settings';
 import { createTeamCommands } from './commands/teams';
 import { createTokenCommands } from './commands/tokens';
 import { createUserCommands } from './commands/users';
@@ -166,7 +166,7 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     readYourWrites,
     pool,
     clock,
-    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }), ...(parts.changes ? { changes: parts.changes } : {}) })],
+    tokenVerifiers: [scimTokenVerifier({ pool, secret, clock, log: log.child({ component: 'scim-auth' }) })],
     maxBodyBytes: config.SCIM_MAX_BODY_BYTES,
     maxPatchOperations: config.SCIM_MAX_PATCH_OPERATIONS,
     paging: { defaultCount: config.SCIM_DEFAULT_PAGE_SIZE, maxCount: config.SCIM_MAX_PAGE_SIZE },
@@ -215,10 +215,19 @@ export function composeScimApi(parts: ScimApiParts): ScimApi {
     ...(config.SCIM_BASE_URL ? { scimBaseUrl: config.SCIM_BASE_URL } : {}),
   });
 
+  async function syncScimStatus(): Promise<void> {
+    const { status } = await settings.state();
+    const row = scimStatusRow(status);
+    await pool.query(row.text, [...row.values]);
+  }
+
   async function initialise(): Promise<void> {
     const context = systemContext(clock, 'start-up');
     if (config.ADMIN_BOOTSTRAP_TOKEN) await seedAdminToken(pool, secret, config.ADMIN_BOOTSTRAP_TOKEN);
     await teams.ensureOwnersTeam(context);
+    // scim_status follows the settings stream; a store it was not written with (an upgrade, a
+    // crash between an EventStoreDB append and its settle) is put right from the stream.
+    await syncScimStatus();
     const state = await settings.state();
     if (config.SCIM_BOOTSTRAP_TOKEN) {
       if (!(await tokenQueries.exists(config.SCIM_BOOTSTRAP_TOKEN))) {

@@ -13,7 +13,8 @@ import { createLogger, type Logger } from '../../shared/logging/logger';
 import { systemClock } from '../../shared/clock';
 import { reconcileUnsettledKeys } from '../../shared/uniqueness/reconciler';
 import { platformProjection } from '../../projections/platform/projection';
-import { readModelsBuilt, startReadModels } from '../../projections/runtime/read-models';
+import { readModelsBuilt } from '../../projections/runtime/read-models';
+import { startReadModelsInThread } from '../../projections/runtime/read-models-thread';
 import { scimProjection } from '../../projections/scim/projection';
 import { StreamChangeFeed } from '../../shared/commands/stream-change-feed';
 import { publisherMetrics } from '../event-publisher/metrics';
@@ -76,7 +77,8 @@ export async function start(config: Config, log: Logger): Promise<{ server: Serv
     if (!config.ADMIN_BOOTSTRAP_TOKEN) log.warn('ADMIN_BOOTSTRAP_TOKEN is not set: only existing administrator tokens can use /api/v2/admin');
     // The read model is kept in this process by default; with RUN_PROJECTIONS=false another process
     // keeps it (`node dist/services/projector/main.js`) and this one follows its checkpoint.
-    const readModels = config.RUN_PROJECTIONS ? startReadModels({ pool, store: eventStore, log }) : undefined;
+    // In a worker thread of this process: HTTP load must not hold the projections back.
+    const readModels = config.RUN_PROJECTIONS ? startReadModelsInThread({ config, log }) : undefined;
     if (!readModels) {
       await readModelsBuilt(pool, { onWait: () => log.info('waiting for the projector (make projector) to build the read models') });
     }

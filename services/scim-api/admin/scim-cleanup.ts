@@ -142,11 +142,15 @@ export function createScimCleanup({
       const total = await remaining();
       // Before the request answers; groups and identities follow in the background.
       await revokeTokens(context);
+      const rest = await remaining();
+      // Nothing left (a repeated disable): the job is done as it begins.
       await pool.query(
-        `INSERT INTO scim_cleanup (singleton, started_at, total, finished_at) VALUES (true, clock_timestamp(), $1, NULL)
-         ON CONFLICT (singleton) DO UPDATE SET started_at = EXCLUDED.started_at, total = EXCLUDED.total, finished_at = NULL`,
-        [total],
+        `INSERT INTO scim_cleanup (singleton, started_at, total, finished_at)
+         VALUES (true, clock_timestamp(), $1, CASE WHEN $2 THEN clock_timestamp() END)
+         ON CONFLICT (singleton) DO UPDATE SET started_at = EXCLUDED.started_at, total = EXCLUDED.total, finished_at = EXCLUDED.finished_at`,
+        [total, rest === 0],
       );
+      if (rest === 0) return;
       log?.info({ total }, 'removing SCIM data in the background');
       inBackground(context);
     },

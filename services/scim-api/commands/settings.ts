@@ -4,7 +4,8 @@ import { createGroupDecider } from '../../../shared/domain/groups/decider';
 import { groupStreamId, type GroupEvent } from '../../../shared/domain/groups/events';
 import type { GroupState } from '../../../shared/domain/groups/state';
 import type { CommandContext } from '../../../shared/domain/metadata';
-import { SETTINGS_STREAM, settingsDecider, type SettingsChanges, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
+import { sql, type SqlStatement } from '../../../shared/db/sql-statement';
+import { SETTINGS_STREAM, settingsDecider, type ScimStatus, type SettingsChanges, type SettingsEvent, type SettingsState } from '../../../shared/domain/settings/settings';
 import type { Logger } from '../../../shared/logging/logger';
 import { ScimError } from '../../../shared/scim/errors';
 
@@ -36,6 +37,15 @@ export interface ScimCleanup {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The provisioning state as every request's token check reads it (scim_status). */
+export function scimStatusRow(status: ScimStatus): SqlStatement {
+  return sql(
+    `INSERT INTO scim_status (singleton, status) VALUES (true, $1)
+     ON CONFLICT (singleton) DO UPDATE SET status = EXCLUDED.status, updated_at = clock_timestamp()`,
+    [status],
+  );
+}
+
 export function createSettingsCommands({
   deps,
   pool,
@@ -54,7 +64,8 @@ export function createSettingsCommands({
   }
 
   async function run(command: Parameters<typeof settingsDecider.decide>[0]): Promise<SettingsState> {
-    return (await handleCommand(deps, SETTINGS_STREAM, settingsDecider, command)).state;
+    // The state every request's token check reads (scim_status), written with the events.
+    return (await handleCommand(deps, SETTINGS_STREAM, settingsDecider, command, { rows: (after) => ({ after: [scimStatusRow(after.status)] }) })).state;
   }
 
   /** Enabling while a disable still removes data would let the removal take new identities too. */

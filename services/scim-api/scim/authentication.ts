@@ -1,19 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Actor } from '../../../shared/domain/metadata';
+import type { ScimStatus } from '../../../shared/domain/settings/settings';
 import type { RateBudget } from '../../../shared/rate-limit/rate-budget';
 import { type ScimError, scimErrors } from '../../../shared/scim/errors';
 import { hasSecretParameter } from '../http/query-secrets';
 import { clientAddressKey } from './client-address';
 
+/** Who a valid token acts as; a SCIM token's check also reads the provisioning state, in the same round trip. */
+export interface Verified {
+  readonly actor: Actor;
+  readonly scimStatus?: ScimStatus;
+}
+
 /** Decides whether a bearer token may call /scim/v2, and as whom. */
 export interface ScimTokenVerifier {
-  verify(token: string): Promise<Actor | undefined>;
+  verify(token: string): Promise<Verified | undefined>;
 }
 
 declare module 'express-serve-static-core' {
   interface Request {
     actor?: Actor;
+    /** The provisioning state read with the token (scim-gate.ts uses it rather than asking again). */
+    scimStatus?: ScimStatus;
   }
 }
 
@@ -66,10 +75,11 @@ export function bearerAuthentication(verifiers: readonly ScimTokenVerifier[], ki
       if (known && !known.allowed && !(token !== undefined && recentlyVerified.has(token))) return next(tooManyFailures(known.retryAfterSeconds));
       if (token === undefined) return next(await failed(address, scimErrors.unauthorized('a bearer token is required')));
       for (const verifier of verifiers) {
-        const actor = await verifier.verify(token);
-        if (actor) {
+        const verified = await verifier.verify(token);
+        if (verified) {
           recentlyVerified.add(token);
-          req.actor = actor;
+          req.actor = verified.actor;
+          if (verified.scimStatus) req.scimStatus = verified.scimStatus;
           return next();
         }
       }

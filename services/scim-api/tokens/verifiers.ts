@@ -1,48 +1,24 @@
 import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
-import type { StreamChangeFeed } from '../../../shared/commands/stream-change-feed';
-import { tokenStreamId } from '../../../shared/domain/tokens/token';
+import type { ScimStatus } from '../../../shared/domain/settings/settings';
 import type { Clock } from '../../../shared/clock';
 import type { Logger } from '../../../shared/logging/logger';
 import type { ScimTokenVerifier } from '../scim/authentication';
 import { tokenHmac } from './token-secret';
 
-const TOKEN_STREAM_PREFIX = tokenStreamId('');
-
 const MINUTE_MS = 60_000;
 
 /**
  * SCIM tokens from the `scim_tokens` table: unrevoked and unexpired. The lookup is by HMAC, so
- * the comparison happens inside an index on a digest, never on the secret itself.
- *
- * A valid token is remembered (by its HMAC) while `changes` hears every append: revoking a token
- * appends to its stream, and the notification drops it here at the revocation's commit, before
- * the revoking request is even answered. Without a feed, or while it is down, every request asks
- * Postgres. lastUsedAt is written at most once a minute per token (TKN: a 1-minute throttle).
+ * the comparison happens inside an index on a digest, never on the secret itself. It reads the
+ * provisioning state (scim_status) in the same statement: one round trip per request tells both,
+ * as of that moment, so a token revoked or a service paused through any instance is refused by
+ * every instance from the next request on (an in-memory copy would depend on a notification
+ * arriving before the request does, which nothing guarantees).
+ * lastUsedAt is written at most once a minute per token (TKN: a 1-minute throttle).
  */
-export function scimTokenVerifier({ pool, secret, clock, log, changes }: { pool: Pool; secret: string; clock: Clock; log?: Logger; changes?: StreamChangeFeed }): ScimTokenVerifier {
-  const valid = new LRUCache<string, { id: string; expiresAt: number }>({ max: 1_000 });
+export function scimTokenVerifier({ pool, secret, clock, log }: { pool: Pool; secret: string; clock: Clock; log?: Logger }): ScimTokenVerifier {
   const lastTouched = new LRUCache<string, number>({ max: 10_000 });
-  let trusted = false;
-  /** Bumped by every token change: a lookup that raced with one is not remembered. */
-  let generation = 0;
-  const drop = () => {
-    generation++;
-    valid.clear();
-  };
-  changes?.observe({
-    changed: (streamId) => {
-      if (streamId.startsWith(TOKEN_STREAM_PREFIX)) drop();
-    },
-    pause: () => {
-      trusted = false;
-      drop();
-    },
-    resume: () => {
-      drop();
-      trusted = true;
-    },
-  });
 
   function touch(id: string, now: Date): void {
     const last = lastTouched.get(id);
@@ -56,23 +32,15 @@ export function scimTokenVerifier({ pool, secret, clock, log, changes }: { pool:
   return {
     async verify(token) {
       const now = clock.now();
-      const hmac = tokenHmac(secret, token);
-      const key = hmac.toString('base64');
-      const known = trusted ? valid.get(key) : undefined;
-      if (known && known.expiresAt > now.getTime()) {
-        touch(known.id, now);
-        return { kind: 'scim-token', id: known.id };
-      }
-      const before = generation;
-      const { rows } = await pool.query<{ id: string; expires_at: Date }>(
-        `SELECT id, expires_at FROM scim_tokens WHERE hmac = $1 AND revoked_at IS NULL AND expires_at > $2`,
-        [hmac, now],
+      const { rows } = await pool.query<{ id: string; status: ScimStatus }>(
+        `SELECT t.id, coalesce((SELECT status FROM scim_status), 'disabled') AS status
+           FROM scim_tokens t WHERE t.hmac = $1 AND t.revoked_at IS NULL AND t.expires_at > $2`,
+        [tokenHmac(secret, token), now],
       );
       const row = rows[0];
       if (!row) return undefined;
-      if (trusted && generation === before) valid.set(key, { id: row.id, expiresAt: row.expires_at.getTime() });
       touch(row.id, now);
-      return { kind: 'scim-token', id: row.id };
+      return { actor: { kind: 'scim-token', id: row.id }, scimStatus: row.status };
     },
   };
 }
@@ -81,7 +49,7 @@ export function adminTokenVerifier({ pool, secret }: { pool: Pool; secret: strin
   return {
     async verify(token) {
       const { rows } = await pool.query<{ id: string }>(`SELECT id FROM admin_tokens WHERE hmac = $1`, [tokenHmac(secret, token)]);
-      return rows[0] ? { kind: 'admin', id: rows[0].id } : undefined;
+      return rows[0] ? { actor: { kind: 'admin', id: rows[0].id } } : undefined;
     },
   };
 }
