@@ -8,7 +8,7 @@
  *   BENCH_MODE=quick|full node_modules/.bin/tsx bench/export.bench.ts
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createPool } from '../shared/db/pool';
 import { migrate } from '../shared/db/migrate';
@@ -110,6 +110,7 @@ async function audit(args: string[], databaseUrl: string, label: string): Promis
 
 async function main(): Promise<void> {
   const ctx = await benchContext('export');
+  mkdirSync(OUT_DIR, { recursive: true });
   const file = path.join(OUT_DIR, `export-${process.pid}.ndjson`);
   ctx.onCleanup(async () => rmSync(file, { force: true }));
   try {

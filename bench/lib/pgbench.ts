@@ -5,7 +5,7 @@
  * What the same server commits per second with nothing else in the way.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BenchCluster } from './cluster';
@@ -28,6 +28,8 @@ export async function preparePgbench(cluster: BenchCluster, database: string): P
     [],
     database,
   );
+  // bench/.out is git-ignored: a fresh clone has none until a benchmark makes it.
+  mkdirSync(OUT_DIR, { recursive: true });
   const file = path.join(OUT_DIR, 'pgbench-one-row.sql');
   writeFileSync(file, PGBENCH_SCRIPT);
   return file;
