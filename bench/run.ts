@@ -64,30 +64,33 @@ async function main(): Promise<void> {
     process.stderr.write(`== ${bench.name}: ${code === 0 ? 'done' : `FAILED (exit ${code})`} in ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
   const total = (performance.now() - started) / 1000;
-  if (only.length === 0) {
-    const summary = [
-      `# Benchmarks of issue 11: summary (${MODE})`,
-      '',
-      `Command: \`${MODE === 'quick' ? 'make bench-quick' : 'make bench'}\`; ${outcomes.length} benchmarks in ${total.toFixed(0)} s. Each file beside this one has the method, every repeat's figures and a chart.`,
-      '',
-      machineLine(postgres),
-      '',
-      '| benchmark | target (issue 11) | measured | met? |',
-      '|---|---|---|---|',
-      ...outcomes.flatMap((o) => {
-        const rows = targetRows(o.name);
-        if (o.code !== 0 || rows.length === 0) return [`| [${o.name}](${o.name}.md) | ${o.measure} | the benchmark failed (exit ${o.code}) | n/a |`];
-        return rows.map((row) => `| [${o.name}](${o.name}.md) ${row}`);
-      }),
-      '',
-      '| benchmark | seconds |',
-      '|---|---|',
-      ...outcomes.map((o) => `| ${o.name} | ${o.seconds.toFixed(1)} |`),
-      '',
-    ].join('\n');
-    writeFileSync(path.join(ROOT, 'bench', 'results', 'summary.md'), summary);
-    process.stdout.write(summary);
-  }
+  // The summary always covers every benchmark: a partial run (BENCHES=...) refreshes the rows of
+  // the ones it ran and keeps the others' from their committed files, each of which names its own
+  // command and date.
+  const command = `${only.length > 0 ? `BENCHES="${only.join(' ')}" ` : ''}${MODE === 'quick' ? 'make bench-quick' : 'make bench'}`;
+  const summary = [
+    `# Benchmarks of issue 11: summary`,
+    '',
+    `Last command: \`${command}\`; ${outcomes.length} benchmarks in ${total.toFixed(0)} s. Each file beside this one has the method, its own command and date, every repeat's figures and a chart.`,
+    '',
+    machineLine(postgres),
+    '',
+    '| benchmark | target (issue 11) | measured | met? |',
+    '|---|---|---|---|',
+    ...BENCHMARKS.flatMap((b) => {
+      const outcome = outcomes.find((o) => o.name === b.name);
+      const rows = targetRows(b.name);
+      if ((outcome && outcome.code !== 0) || rows.length === 0) return [`| [${b.name}](${b.name}.md) | ${b.measure} | the benchmark failed (exit ${outcome?.code ?? 'n/a'}) | n/a |`];
+      return rows.map((row) => `| [${b.name}](${b.name}.md) ${row}`);
+    }),
+    '',
+    '| benchmark (this run) | seconds |',
+    '|---|---|',
+    ...outcomes.map((o) => `| ${o.name} | ${o.seconds.toFixed(1)} |`),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(ROOT, 'bench', 'results', 'summary.md'), summary);
+  process.stdout.write(summary);
   process.stderr.write(`\nall benchmarks: ${total.toFixed(0)} s\n`);
   if (process.env.BENCH_KEEP_CLUSTER !== '1') stopCluster();
   process.exit(outcomes.every((o) => o.code === 0) ? 0 : 1);

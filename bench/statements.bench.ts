@@ -47,11 +47,12 @@ async function main(): Promise<void> {
     const topic = `bench-${process.pid}-statements`;
     ctx.onCleanup(() => deleteTopics([topic]));
 
-    // The API first: it migrates and seeds its tokens before the others start.
-    const writer = await ctx.service(database, 'api', { env: split });
+    // The projector first: an API without projections answers only once the read models are
+    // built (both migrate, under the migration lock); the API then seeds its tokens.
     const common = { DATABASE_URL: url, TOKEN_HMAC_SECRET, LOG_LEVEL: 'warn', KAFKA_BROKERS, KAFKA_TOPIC: topic, HOST: '127.0.0.1' };
     const projector = startNodeProcess('services/projector/main.ts', { ...common, PGAPPNAME: 'bench-projector' }, 'statements-projector');
     ctx.onCleanup(() => projector.stop());
+    const writer = await ctx.service(database, 'api', { env: split });
     const publisher = startNodeProcess('services/event-publisher/main.ts', { ...common, PORT: String(await freePort()), PGAPPNAME: 'bench-publisher' }, 'statements-publisher');
     ctx.onCleanup(() => publisher.stop());
     const reader = await ctx.service(database, 'reader', { env: split });
