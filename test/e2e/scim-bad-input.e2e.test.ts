@@ -173,6 +173,31 @@ describe('SCIM bad input', () => {
     });
   });
 
+  describe('U+0000 or a lone surrogate in a filter\'s string literal', () => {
+    it.each([
+      'emails[type eq "\\ud800"].value',
+      'emails[type eq "\\u0000"].value',
+      'emails[type eq "home" and display eq "\\udfff"].value',
+    ])('answers a replace of %s, which matches nothing, with 400 invalidPath and appends nothing', async (path) => {
+      const offset = path.lastIndexOf('"\\u');
+      await appendsNothing(async () => {
+        expectError(
+          await api.scim('patch', `/Users/${userId}`, patchOp({ op: 'replace', path, value: 'a@example.com' })),
+          400,
+          'invalidPath',
+          `Operations[0]: invalid path '${path}': the value at offset ${offset} ${UNSTORABLE}`,
+        );
+      });
+    });
+
+    it('answers a list filter holding one with 400 invalidFilter', async () => {
+      const res = await api.scim('get', `/Users?filter=${encodeURIComponent('emails[type eq "\\ud800"]')}`);
+      expectError(res, 400, 'invalidFilter', `the value at offset 15 ${UNSTORABLE}`);
+      const search = await api.scim('post', '/Groups/.search', { filter: 'displayName eq "a\\u0000"' });
+      expectError(search, 400, 'invalidFilter', `the value at offset 15 ${UNSTORABLE}`);
+    });
+  });
+
   describe('list parameters of the wrong type or size', () => {
     it('answers POST /Users/.search {"count":{"toString":false}} with 400 invalidValue', async () => {
       expectError(await api.scim('post', '/Users/.search', { count: { toString: false } }), 400, 'invalidValue', 'count must be an integer');
