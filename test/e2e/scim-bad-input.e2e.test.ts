@@ -324,7 +324,20 @@ describe('SCIM bad input', () => {
     });
 
     it('still answers 404 for an unknown path', async () => {
-      expectError(await api.scim('delete', '/Bulk'), 404, undefined, 'no SCIM endpoint at /scim/v2/Bulk');
+      expectError(await api.scim('delete', '/Bulks'), 404, undefined, 'no SCIM endpoint at /scim/v2/Bulks');
+    });
+
+    it.each([
+      ['get', '/Me', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['patch', '/Me', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['delete', '/me/x', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['post', '/Bulk', 'bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)'],
+      ['delete', '/Bulk', 'bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)'],
+      ['post', '/.search', 'a search across resource types is not supported; use POST /Users/.search or /Groups/.search'],
+    ] as const)('answers %s %s with 501 Not Implemented before reading the body, appending nothing', async (method, path, detail) => {
+      await appendsNothing(async () => {
+        expectError(await api.scim(method, path, '{not json'), 501, undefined, detail);
+      });
     });
   });
 });

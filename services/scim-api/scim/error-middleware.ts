@@ -53,9 +53,11 @@ export function toScimError(error: unknown): ScimError | undefined {
 
 /**
  * How a failed request is logged: a 503 (a dependency down, a read model behind, too many
- * concurrent changes) is the service's condition, not a fault, so `warn`; any other 5xx is `error`.
+ * concurrent changes) is the service's condition, not a fault, so `warn`; 501 (an endpoint the
+ * service leaves out: /Me, /Bulk) is the client's choice, not logged; any other 5xx is `error`.
  */
 export function logFailure(req: Request, error: unknown, known: ScimError): void {
+  if (known.status === 501) return;
   if (known.status === 503) req.log.warn({ err: error }, 'request failed: service unavailable');
   else if (known.status >= 500) req.log.error({ err: error }, 'request failed');
 }
