@@ -12,6 +12,15 @@ export const MAX_BODY_DEPTH = 32;
 
 const WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
+/**
+ * Whether a POST, PUT or PATCH carries a body that the JSON parser left unread, because its
+ * Content-Type is not one it parses (or there is none): such a body must be refused (415), never
+ * read as "no body".
+ */
+export function hasUnparsedBody(req: Request): boolean {
+  return req.body === undefined && WITH_BODY.has(req.method) && hasBody(req);
+}
+
 /** RFC 9112 §6.3: a request has a body when it says how long it is (and that is not 0) or is chunked. */
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
@@ -50,7 +59,7 @@ export function scimJsonBody(maxBytes: number): RequestHandler[] {
     const body: unknown = req.body;
     if (body === undefined) {
       // A body the parser left alone is not JSON; reading it as "no body" would drop what was sent.
-      if (WITH_BODY.has(req.method) && hasBody(req)) {
+      if (hasUnparsedBody(req)) {
         const type = req.get('content-type');
         const what = type === undefined ? 'a body without Content-Type' : `Content-Type ${JSON.stringify(type)}`;
         return next(scimErrors.unsupportedMediaType(`${what} is not JSON; send application/scim+json (RFC 7644 §3.1) or application/json`));
