@@ -65,6 +65,15 @@ describe('admin API errors', () => {
     },
   );
 
+  it('answers a body that is not UTF-8 with a JSON:API 400, writing nothing', async () => {
+    const before = (await api.allEvents()).length;
+    const body = Buffer.concat([Buffer.from('{"data":{"type":"authentication-tokens","attributes":{"description":"a'), Buffer.from([0xff]), Buffer.from('"}}}')]);
+    const res = await authed('post', '/api/v2/admin/scim-tokens').set('Content-Type', 'application/vnd.api+json').serialize((raw: unknown) => raw as string).send(body);
+    expectError(res, 400, 'bad request');
+    expect(res.body.errors[0].detail).toBe('the body is not valid UTF-8');
+    expect((await api.allEvents()).length).toBe(before);
+  });
+
   it('answers 413 for a body over the limit', async () => {
     const body = JSON.stringify({ data: { type: 'authentication-tokens', attributes: { description: 'x'.repeat(4096) } } });
     const res = await authed('post', '/api/v2/admin/scim-tokens').set('Content-Type', 'application/vnd.api+json').send(body);

@@ -118,6 +118,17 @@ describe('SCIM bad input', () => {
       await api.scim('delete', `/Users/${res.body.id}`);
     });
 
+    it('answers bodies whose userNames differ only in bytes that are not UTF-8 with 400 invalidSyntax, never creating one as U+FFFD', async () => {
+      const named = (bytes: number[]) =>
+        Buffer.concat([Buffer.from('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"utf8-'), Buffer.from(bytes), Buffer.from('@example.com"}')]);
+      await appendsNothing(async () => {
+        for (const bytes of [[0xff], [0xfe], [0xc0, 0x80]]) {
+          expectError(await raw('post', '/Users', named(bytes), {}), 400, 'invalidSyntax', 'the body is not valid UTF-8');
+        }
+        expectError(await raw('put', `/Users/${userId}`, named([0xed, 0xa0, 0x80]), {}), 400, 'invalidSyntax', 'the body is not valid UTF-8');
+      });
+    });
+
     it('answers an unknown encoding with 415', async () => {
       expectError(await raw('put', `/Users/${userId}`, Buffer.from('{}'), { 'Content-Encoding': 'compress' }), 415, undefined, 'unsupported Content-Encoding; send the body as identity, gzip, deflate or br');
     });

@@ -1,5 +1,6 @@
 import express, { Router, type RequestHandler } from 'express';
 import { requireValidRequestRoot } from '../http/public-url';
+import { verifyUtf8 } from '../http/strict-utf8';
 import { bearerAuthentication, type ScimTokenVerifier } from '../scim/authentication';
 import { hasUnparsedBody } from '../scim/request-body';
 import { AdminApiError, JSON_API_CONTENT_TYPE, jsonApiErrorMiddleware, notFoundHandler } from './json-api';
@@ -30,7 +31,7 @@ export function adminRouter({ adminTokenVerifiers, maxBodyBytes, routes, adverti
   });
   router.use(requireValidRequestRoot);
   router.use(bearerAuthentication(adminTokenVerifiers, 'admin'));
-  router.use(express.json({ limit: maxBodyBytes, type: [JSON_API_CONTENT_TYPE, 'application/json'] }));
+  router.use(express.json({ limit: maxBodyBytes, type: [JSON_API_CONTENT_TYPE, 'application/json'], verify: verifyUtf8 }));
   router.use((req, _res, next) => {
     // A body of another type (text/plain, a form, application/scim+json) is left unread by the
     // parser: 415 naming the type to send, rather than "not a JSON:API document".

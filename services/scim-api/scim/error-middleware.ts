@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { unavailableError } from '../../../shared/infrastructure/unavailable';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
+import { INVALID_UTF8 } from '../http/strict-utf8';
 import { sendScimError } from './responses';
 
 /**
@@ -33,6 +34,8 @@ export function toScimError(error: unknown): ScimError | undefined {
       return scimErrors.payloadTooLarge(`the request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : 'the limit'}`);
     case 'entity.parse.failed':
       return scimErrors.invalidSyntax('the request body is not valid JSON');
+    case INVALID_UTF8:
+      return scimErrors.invalidSyntax('the body is not valid UTF-8');
     case 'encoding.unsupported':
       return scimErrors.unsupportedMediaType('unsupported Content-Encoding; send the body as identity, gzip, deflate or br');
     case 'charset.unsupported':
