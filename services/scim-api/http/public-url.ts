@@ -54,11 +54,11 @@ function requireOneHost(req: Request): void {
  * `req.host`, which Express takes from X-Forwarded-Proto / X-Forwarded-Host only when the peer is
  * a trusted proxy (TRUST_PROXY), and from the connection and the Host header otherwise. A client
  * can never have the service write another scheme than http or https, nor a malformed host.
- * @throws ScimError 400 invalidSyntax when the scheme or host is not valid, or Host is given twice:
- * RFC 9112 §3.2 has a server answer 400 to a Host field with an invalid value or more than one line.
+ * @throws ScimError 400 invalidSyntax when the scheme or host is not valid: RFC 9112 §3.2 has a
+ * server answer 400 to a Host field with an invalid value (and to more than one Host line, which
+ * requireValidScimBaseUrl and requireValidRequestRoot refuse before any URL is built).
  */
 export function requestRootUrl(req: Request): string {
-  requireOneHost(req);
   const protocol = req.protocol;
   if (protocol !== 'http' && protocol !== 'https') throw scimErrors.invalidSyntax('X-Forwarded-Proto must be http or https');
   const host = req.host;
