@@ -92,6 +92,25 @@ export const filterText = fc.oneof(
   fc.constantFrom('(((((((((((title pr)))))))))))', 'not (title pr)', Array.from({ length: 21 }, (_, i) => `title eq "${i}"`).join(' or ')),
 );
 
+/** String literals (as written in a filter) that Postgres cannot store: U+0000 and unpaired surrogates, alone or inside text. */
+const unstorableLiteral = fc
+  .tuple(fc.constantFrom('', 'a', 'home'), fc.constantFrom('\\u0000', '\\ud800', '\\udfff', '\\uDBFF', '\\ud83d'), fc.constantFrom('', 'b', '@example.com'))
+  .map(([before, escape, after]) => `"${before}${escape}${after}"`);
+/**
+ * PATCH paths whose value filter names a real sub-attribute, so that a `replace` matching nothing
+ * creates the value from the filter's equalities (RFC 7644 §3.5.2.3): `emails[type eq "\ud800"].value`,
+ * `members[value eq "OTHER_USER"].display`, `emails[type eq "home" and display eq "\u0000"]`.
+ */
+export const valueFilterPath = fc
+  .tuple(
+    fc.constantFrom('emails', 'phoneNumbers', 'addresses', 'members'),
+    fc.constantFrom('type', 'display', 'value'),
+    fc.oneof(unstorableLiteral, fc.constantFrom('"home"', '"work"', '"OTHER_USER"', '"USER"')),
+    fc.option(fc.tuple(fc.constantFrom('type', 'display', 'primary'), fc.oneof(unstorableLiteral, fc.constantFrom('"x"', 'true'))), { nil: undefined }),
+    fc.constantFrom('', '.value', '.display', '.type', '.primary'),
+  )
+  .map(([attribute, sub, literal, second, tail]) => `${attribute}[${sub} eq ${literal}${second === undefined ? '' : ` and ${second[0]} eq ${second[1]}`}]${tail}`);
+
 const wellFormed = (s: string) => (s.isWellFormed() ? s : s.toWellFormed());
 /** Escapes what a request line cannot carry; half the time keeps a '%' raw, so malformed escapes reach the server. */
 const escapeForUrl = (s: string, keepPercent: boolean) =>
@@ -175,6 +194,7 @@ const patchBody = fc.record(
             path: fc.oneof(
               attributePath,
               filterText.map((f) => `emails[${f}]`),
+              valueFilterPath,
               fc.constantFrom("emails[type eq 'work'].value", 'members[value eq "OTHER_USER"]', 'emails[type eq "work"].value', `${ENT}:manager.value`),
             ),
             value: anyValue,
