@@ -156,13 +156,15 @@ const refusedByParser = (exchange: Exchange) =>
   exchange.raw !== 'client' && exchange.answer.headers.connection === 'close' && exchange.answer.body === '' && [400, 413, 431, 505].includes(exchange.answer.status);
 
 /**
- * A request whose headers were whole (so Node handed it to the app, which may act without reading
- * a body, as a DELETE does) followed by bytes the parser refused: too many after a short
- * Content-Length, or a broken chunk. Node answers the refused bytes with a bare 400 and closes
- * the connection before the app's answer to the request is written: that request's outcome is
- * unknown to the client, as with a dropped connection.
+ * Twists that leave the request's headers whole: Node hands the request to the app at the end of
+ * its headers, and the app may act without reading a body (a DELETE does). When the bytes after
+ * them do not parse (a short or long Content-Length, a broken chunk, a Transfer-Encoding the body
+ * does not follow), Node answers those bytes with a bare 400 and closes the connection before the
+ * app's answer to the request is written: the request's outcome is unknown to the client, as with
+ * a dropped connection. The other twists break the headers themselves: refused before the app.
  */
-const answeredAfterDispatch = (exchange: Exchange) => refusedByParser(exchange) && (exchange.raw === 'content-length-under' || exchange.raw === 'chunked-malformed');
+const HEADERS_WHOLE: readonly Exchange['raw'][] = ['exact', 'content-length-under', 'content-length-over', 'chunked', 'chunked-malformed', 'header', 'authorization'];
+const answeredAfterDispatch = (exchange: Exchange) => refusedByParser(exchange) && HEADERS_WHOLE.includes(exchange.raw);
 
 /** What is wrong with an answer, or undefined: the scenario's per-request assertions. */
 function problemWith(exchange: Exchange): string | undefined {
