@@ -124,6 +124,7 @@ export async function acknowledgedWritesMissing(base: string, ledger: WriteLedge
       // realm, which isDeepStrictEqual never finds equal to this one's.
       const body = res ? parseObject(await res.text().catch(() => '')) : {};
       if (entry.deleted) return status === 404 ? undefined : { resource: `${entry.type}/${entry.id}`, expected: 'deleted', got: { status } };
+      if (status === 404 && entry.maybeDeleted) return undefined;
       if (status !== 200) return { resource: `${entry.type}/${entry.id}`, expected: entry.expected, got: { status } };
       if (entry.uncertain) return undefined;
       const got = attributesOf(body);

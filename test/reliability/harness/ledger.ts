@@ -38,6 +38,8 @@ export interface LedgerEntry {
   readonly acknowledgedWrites: number;
   /** Set when a write with an unknown outcome came after the last acknowledgement: attributes are not required. */
   readonly uncertain: boolean;
+  /** Set when that write was a DELETE: the resource may be gone (404 is fine too). */
+  readonly maybeDeleted: boolean;
   /** Sequence number of the last acknowledgement, in ledger order. */
   readonly lastAck: number;
 }
@@ -90,6 +92,7 @@ export class WriteLedger {
       expected: expectedFromBody(type, body),
       acknowledgedWrites: (previous?.acknowledgedWrites ?? 0) + 1,
       uncertain: false,
+      maybeDeleted: false,
       lastAck: ++this.sequence,
     });
   }
@@ -104,16 +107,17 @@ export class WriteLedger {
       expected: {},
       acknowledgedWrites: (previous?.acknowledgedWrites ?? 0) + 1,
       uncertain: false,
+      maybeDeleted: false,
       lastAck: ++this.sequence,
     });
   }
 
-  /** A write whose outcome is unknown: not required; it makes the resource's attributes uncertain. */
+  /** A write whose outcome is unknown: not required; it makes the resource's attributes uncertain (operation 'delete': its existence too). */
   unknown(write: Omit<UnknownWrite, 'at'>): void {
     this.unknowns.push({ ...write, at: Date.now() });
     if (write.id === undefined) return;
     const previous = this.entries.get(WriteLedger.key(write.type, write.id));
-    if (previous) this.entries.set(WriteLedger.key(write.type, write.id), { ...previous, uncertain: true });
+    if (previous) this.entries.set(WriteLedger.key(write.type, write.id), { ...previous, uncertain: true, maybeDeleted: previous.maybeDeleted || write.operation === 'delete' });
   }
 
   /** Every resource with at least one acknowledged write, in acknowledgement order of their last write. */

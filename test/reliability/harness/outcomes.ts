@@ -31,3 +31,20 @@ export function rssGrowth(early: number, late: number): number {
 }
 
 export const MiB = 1024 * 1024;
+
+/**
+ * When the first write sent at or after `since` was acknowledged (ms since the epoch): the moment
+ * the service served again. Polls the live outcome list; rejects after timeoutMs.
+ */
+export async function firstAcknowledgedWriteAfter(outcomes: readonly Outcome[], since: number, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let checked = 0;
+  for (;;) {
+    for (; checked < outcomes.length; checked++) {
+      const o = outcomes[checked]!;
+      if (o.write && o.sentAt >= since && o.status >= 200 && o.status < 300) return o.doneAt;
+    }
+    if (Date.now() > deadline) throw new Error(`no write was acknowledged within ${timeoutMs} ms after ${new Date(since).toISOString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

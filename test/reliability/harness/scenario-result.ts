@@ -1,6 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../../shared/db/project-root';
+import type { NothingLostResult } from './checks';
+import type { Outcome } from './entra-load';
+import type { WriteLedger } from './ledger';
 
 /** quick: the sizes `make test` runs (a few minutes in all); full: the issue's numbers (`make test-reliability`). */
 export type ReliabilityScale = 'quick' | 'full';
@@ -73,4 +76,53 @@ export function statusCounts(statuses: readonly number[]): Record<string, number
   const counts: Record<string, number> = {};
   for (const s of statuses) counts[String(s)] = (counts[String(s)] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * A ScenarioResult from what every scenario has (its load's outcomes, its ledger, its
+ * nothing-lost check) and what it adds; passed is `passed` and the check's ok.
+ */
+export function scenarioResult(parts: {
+  readonly id: string;
+  readonly title: string;
+  readonly seed: number;
+  readonly startedAt: number;
+  readonly outcomes: readonly Outcome[];
+  readonly ledger: WriteLedger;
+  readonly check: NothingLostResult;
+  readonly faults: string;
+  readonly faultsInjected: number;
+  readonly recoveryMs: Readonly<Record<string, number | readonly number[]>>;
+  readonly rssMiB?: ScenarioResult['rssMiB'];
+  readonly notes?: readonly string[];
+  readonly passed: boolean;
+}): ScenarioResult {
+  const { check } = parts;
+  return {
+    id: parts.id,
+    title: parts.title,
+    scale: reliabilityScale(),
+    seed: parts.seed,
+    durationMs: Date.now() - parts.startedAt,
+    requests: parts.outcomes.length,
+    acknowledgedWrites: parts.ledger.acknowledgedWrites,
+    unknownWrites: parts.ledger.unknownWrites.length,
+    faults: parts.faults,
+    faultsInjected: parts.faultsInjected,
+    eventsChecked: check.topic.storeEvents,
+    duplicatesOnTopic: check.topic.duplicates,
+    lost: check.lost.length,
+    recoveryMs: {
+      ...parts.recoveryMs,
+      ...(check.topic.completeAfterMs !== undefined ? { 'check: fresh reader had the whole topic after': check.topic.completeAfterMs } : {}),
+      ...(check.teamSync.equalAfterMs !== undefined ? { 'check: team-sync equal to the service after': check.teamSync.equalAfterMs } : {}),
+    },
+    ...(parts.rssMiB ? { rssMiB: parts.rssMiB } : {}),
+    statuses: statusCounts(parts.outcomes.map((o) => o.status)),
+    notes: [
+      `Resources read back through GET: ${check.resourcesChecked}; team members compared: ${check.teamSync.teamMembers}; scim-audit verify: ${check.audit.summary}.`,
+      ...(parts.notes ?? []),
+    ],
+    passed: parts.passed && check.ok,
+  };
 }
