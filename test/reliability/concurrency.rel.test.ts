@@ -251,8 +251,8 @@ function flipCase(text: string, seed: number): string {
       duplicatesOnTopic: check.topic.duplicates,
       lost: check.lost.length,
       recoveryMs: {
-        ...(check.topic.completeAfterMs !== undefined ? { 'check start → topic complete': check.topic.completeAfterMs } : {}),
-        ...(check.teamSync.equalAfterMs !== undefined ? { 'check start → team-sync equal': check.teamSync.equalAfterMs } : {}),
+        ...(check.topic.completeAfterMs !== undefined ? { 'check: fresh reader had the whole topic after': check.topic.completeAfterMs } : {}),
+        ...(check.teamSync.equalAfterMs !== undefined ? { 'check: team-sync equal to the service after': check.teamSync.equalAfterMs } : {}),
       },
       statuses: statusCounts(statuses),
       notes: [

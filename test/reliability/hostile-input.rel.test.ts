@@ -260,6 +260,13 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
       return { user, otherUser, group, team: randomUUID() };
     }
 
+    /** Groups listing one of `userIds` as a member: a deleted user leaves every group (RFC 7644 §3.6). */
+    function memberMayBeGone(userIds: readonly string[]): void {
+      for (const group of ledger.resources()) {
+        if (group.type === 'Group' && !group.deleted && group.expected.members?.some((id) => userIds.includes(id))) ledger.unknown({ type: 'Group', id: group.id, operation: 'a member was deleted', status: 204 });
+      }
+    }
+
     /**
      * The ledger's view of a SCIM write that was answered 2xx. Two effects reach beyond the
      * resource the answer names, and make the resources they touch uncertain (not required)
@@ -269,7 +276,9 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
     function recordWrite(exchange: Exchange, ids: TargetIds, shapedResponse: boolean): void {
       if (exchange.surface !== 'scim' || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(exchange.method)) return;
       if (exchange.raw === 'target-bytes') {
-        for (const [type, id] of [['User', ids.user], ['User', ids.otherUser], ['Group', ids.group]] as const) ledger.unknown({ type, id, operation: 'write to an altered target', status: exchange.answer.status });
+        const operation = exchange.method === 'DELETE' ? 'delete' : 'write to an altered target';
+        for (const [type, id] of [['User', ids.user], ['User', ids.otherUser], ['Group', ids.group]] as const) ledger.unknown({ type, id, operation, status: exchange.answer.status });
+        if (exchange.method === 'DELETE') memberMayBeGone([ids.user, ids.otherUser]);
         return;
       }
       const [pathOnly] = exchange.path.split('?');
@@ -280,11 +289,7 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
         if (!resource || exchange.answer.status !== 204) return;
         const id = resource[2]!.toLowerCase();
         ledger.acknowledgedDelete(type, id);
-        if (type === 'User') {
-          for (const group of ledger.resources()) {
-            if (group.type === 'Group' && !group.deleted && group.expected.members?.includes(id)) ledger.unknown({ type: 'Group', id: group.id, operation: 'a member was deleted', status: 204 });
-          }
-        }
+        if (type === 'User') memberMayBeGone([id]);
         return;
       }
       if (exchange.method === 'POST' && resource) return;
@@ -306,7 +311,10 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
       const resource = RESOURCE_PATH.exec(exchange.path.split('?')[0]!);
       const named = resource ? [[/^users$/i.test(resource[1]!) ? 'User' : 'Group', resource[2]!.toLowerCase()] as const] : [];
       const touched = exchange.raw === 'target-bytes' || exchange.method === 'DELETE' ? [['User', ids.user], ['User', ids.otherUser], ['Group', ids.group]] as const : named;
-      for (const [type, id] of touched) ledger.unknown({ type, id, operation: `${exchange.method} without an answer`, status: 0 });
+      // 'delete': the ledger then accepts a 404 too.
+      const operation = exchange.method === 'DELETE' ? 'delete' : `${exchange.method} without an answer`;
+      for (const [type, id] of touched) ledger.unknown({ type, id, operation, status: 0 });
+      if (exchange.method === 'DELETE') memberMayBeGone(touched.filter(([type]) => type === 'User').map(([, id]) => id));
     }
 
     // RSS of the service, sampled while the load runs.
@@ -404,8 +412,8 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
       duplicatesOnTopic: check.topic.duplicates,
       lost: check.lost.length,
       recoveryMs: {
-        ...(check.topic.completeAfterMs !== undefined ? { 'check start → topic complete': check.topic.completeAfterMs } : {}),
-        ...(check.teamSync.equalAfterMs !== undefined ? { 'check start → team-sync equal': check.teamSync.equalAfterMs } : {}),
+        ...(check.topic.completeAfterMs !== undefined ? { 'check: fresh reader had the whole topic after': check.topic.completeAfterMs } : {}),
+        ...(check.teamSync.equalAfterMs !== undefined ? { 'check: team-sync equal to the service after': check.teamSync.equalAfterMs } : {}),
       },
       rssMiB: { early: Math.round(early * 10) / 10, late: Math.round(late * 10) / 10 },
       rssSeriesMiB: rss.filter((_, i) => i % Math.max(1, Math.floor(rss.length / 40)) === 0).map((r) => Math.round(r.bytes / MiB)),
