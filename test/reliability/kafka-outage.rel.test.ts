@@ -53,13 +53,13 @@ const unavailable = ownBrokerUnavailable();
     await broker?.stop();
   }, 60_000);
 
-  /** Polls a gauge until it is below 1 (caught up); resolves with the moment, ms since the epoch. */
-  async function caughtUp(url: string, gauge: string, timeoutMs: number): Promise<number> {
+  /** Polls a gauge until it is below 1 (caught up); resolves with the moment (ms since the epoch), or undefined after timeoutMs. */
+  async function caughtUp(url: string, gauge: string, timeoutMs: number): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await gaugeValue(url, gauge);
       if (value !== undefined && value < 1) return Date.now();
-      if (Date.now() > deadline) throw new Error(`${gauge} still ${String(value)} after ${timeoutMs} ms`);
+      if (Date.now() > deadline) return undefined;
       await delay(250);
     }
   }
@@ -77,8 +77,12 @@ const unavailable = ownBrokerUnavailable();
     await broker.start();
     const up = Date.now();
     const duringOutage = load.outcomes.filter((o) => o.sentAt >= down && o.doneAt <= up);
-    const published = await caughtUp(service.base, 'scim_publisher_seconds_behind', CAUGHT_UP_BOUND_MS + 60_000);
-    const applied = await caughtUp(teamSync, 'team_sync_seconds_behind', CAUGHT_UP_BOUND_MS + 60_000);
+    const published = await caughtUp(service.base, 'scim_publisher_seconds_behind', CAUGHT_UP_BOUND_MS);
+    // Measured from the broker's return too; what the publisher took is inside it.
+    const applied = await caughtUp(teamSync, 'team_sync_seconds_behind', Math.max(0, up + CAUGHT_UP_BOUND_MS - Date.now()));
+    // Missing: not caught up within the bound (recorded as the bound itself, and the scenario fails).
+    const publishedMs = (published ?? up + CAUGHT_UP_BOUND_MS) - up;
+    const appliedMs = (applied ?? up + CAUGHT_UP_BOUND_MS) - up;
     await delay(3_000);
     const outcomes = await load.stop();
 
@@ -95,20 +99,20 @@ const unavailable = ownBrokerUnavailable();
       check,
       faults: `broker stopped (scripts/kafka.sh stop, took ${down - stopping} ms), ${OUTAGE_MS / 1000} s down, started (took ${up - down - OUTAGE_MS} ms)`,
       faultsInjected: 1,
-      recoveryMs: { 'broker back → publisher caught up (< 1 s behind)': published - up, 'broker back → team-sync caught up (< 1 s behind)': applied - up },
+      recoveryMs: { 'broker back → publisher caught up (< 1 s behind)': publishedMs, 'broker back → team-sync caught up (< 1 s behind)': appliedMs },
       notes: [
         `While the broker was down: ${duringOutage.length} requests, ${writesDuringOutage.length} of them writes, ${writesDuringOutage.filter((o) => o.status >= 200 && o.status < 300).length} acknowledged; ${failed.length} requests in the whole run were not 2xx.`,
-        `Bound asserted for both catch-ups: ${CAUGHT_UP_BOUND_MS / 1000} s after the broker answers again.`,
+        `Bound asserted for both catch-ups: ${CAUGHT_UP_BOUND_MS / 1000} s after the broker answers again${published === undefined ? '; the publisher did NOT catch up within it' : ''}${applied === undefined ? "; team-sync did NOT catch up within it (its gauge: team_sync_seconds_behind; see the test's comment)" : ''}.`,
       ],
-      passed: failed.length === 0 && published - up < CAUGHT_UP_BOUND_MS && applied - up < CAUGHT_UP_BOUND_MS,
+      passed: failed.length === 0 && published !== undefined && applied !== undefined,
     });
     writeScenarioResult(result);
     console.log(JSON.stringify(result, null, 1));
     assertNothingLost(check);
     expect(failed.slice(0, 5)).toEqual([]);
     expect(writesDuringOutage.length).toBeGreaterThan(20);
-    expect(published - up).toBeLessThan(CAUGHT_UP_BOUND_MS);
-    expect(applied - up).toBeLessThan(CAUGHT_UP_BOUND_MS);
+    expect(publishedMs).toBeLessThan(CAUGHT_UP_BOUND_MS);
+    expect(appliedMs).toBeLessThan(CAUGHT_UP_BOUND_MS);
     expect(check.teamSync.teamMembers).toBeGreaterThan(0);
   }, (scale === 'full' ? 12 : 8) * 60_000);
 });
