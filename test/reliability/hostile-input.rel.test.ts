@@ -166,9 +166,28 @@ const refusedByParser = (exchange: Exchange) =>
 const HEADERS_WHOLE: readonly Exchange['raw'][] = ['exact', 'content-length-under', 'content-length-over', 'chunked', 'chunked-malformed', 'header', 'authorization'];
 const answeredAfterDispatch = (exchange: Exchange) => refusedByParser(exchange) && HEADERS_WHOLE.includes(exchange.raw);
 
+/** The SCIM paths (relative to /scim/v2) answered 501 Not Implemented. */
+const UNIMPLEMENTED_SCIM_PATH = /^\/(?:Me(?:\/.*)?|Bulk\/?|\.search\/?)(?:\?.*)?$/i;
+
+/** What is wrong with a SCIM error answer, or undefined (RFC 7644 §3.12). */
+function scimErrorProblem(answer: Answer): string | undefined {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(answer.body) as Record<string, unknown>;
+  } catch {
+    return `a ${answer.status} whose body is not JSON: ${answer.body.slice(0, 200)}`;
+  }
+  if (answer.headers['content-type'] !== 'application/scim+json; charset=utf-8') return `SCIM error with Content-Type ${answer.headers['content-type']}`;
+  if (JSON.stringify(body.schemas) !== JSON.stringify([ERROR]) || body.status !== String(answer.status) || typeof body.detail !== 'string') return `not a SCIM error: ${answer.body.slice(0, 300)}`;
+  if (answer.status === 400 && !SCIM_TYPES.includes(body.scimType as string)) return `a 400 without a scimType: ${answer.body.slice(0, 300)}`;
+  return undefined;
+}
+
 /** What is wrong with an answer, or undefined: the scenario's per-request assertions. */
 function problemWith(exchange: Exchange): string | undefined {
   const { answer, surface, method } = exchange;
+  // 501 only where RFC 7644 defines an endpoint the service leaves out (/Me, /Bulk, the root .search; §3.11, §3.7, §3.4.3).
+  if (answer.status === 501 && surface === 'scim' && UNIMPLEMENTED_SCIM_PATH.test(exchange.path)) return method === 'HEAD' ? undefined : scimErrorProblem(answer);
   if (answer.status >= 500) return `${answer.status}`;
   if (answer.status === 0) return exchange.expectsAnswer ? `no answer: ${answer.body}` : undefined;
   if (answer.status < 400 || method === 'HEAD') return undefined;
@@ -180,12 +199,7 @@ function problemWith(exchange: Exchange): string | undefined {
   } catch {
     return `a ${answer.status} whose body is not JSON: ${answer.body.slice(0, 200)}`;
   }
-  if (surface === 'scim') {
-    if (answer.headers['content-type'] !== 'application/scim+json; charset=utf-8') return `SCIM error with Content-Type ${answer.headers['content-type']}`;
-    if (JSON.stringify(body.schemas) !== JSON.stringify([ERROR]) || body.status !== String(answer.status) || typeof body.detail !== 'string') return `not a SCIM error: ${answer.body.slice(0, 300)}`;
-    if (answer.status === 400 && !SCIM_TYPES.includes(body.scimType as string)) return `a 400 without a scimType: ${answer.body.slice(0, 300)}`;
-    return undefined;
-  }
+  if (surface === 'scim') return scimErrorProblem(answer);
   if (surface === 'admin') {
     if (!answer.headers['content-type']?.startsWith('application/vnd.api+json')) return `admin error with Content-Type ${answer.headers['content-type']}`;
     const errors = body.errors as { status?: unknown; detail?: unknown }[] | undefined;

@@ -8,7 +8,9 @@ import { assertNothingLost, verifyNothingLost } from './harness/checks';
 import { startEntraLoad } from './harness/entra-load';
 import { WriteLedger } from './harness/ledger';
 import { reliabilityScale, scenarioResult, writeScenarioResult } from './harness/scenario-result';
-import { gaugeValue, startService, teamSyncUrl, type ServiceUnderTest } from './harness/service';
+import { gaugeValue, startService, type ServiceUnderTest } from './harness/service';
+import { createKafka } from '../../shared/kafka/client';
+import { DEFAULT_TEAM_SYNC_SCHEMA, tablesIn } from '../../services/team-sync/schema';
 
 /**
  * Scenario 3 of issue 13: the Kafka broker down under the Entra-shaped load, on a broker of the
@@ -18,17 +20,19 @@ import { gaugeValue, startService, teamSyncUrl, type ServiceUnderTest } from './
  * themselves; how long that takes is measured from the moment the broker answers again:
  * - publisher caught up: its `scim_publisher_seconds_behind` gauge (age of the oldest event Kafka
  *   has not acknowledged) under 1 s;
- * - team-sync caught up: its `team_sync_seconds_behind` under 1 s, after the publisher's.
- * The bound asserted (CAUGHT_UP_BOUND_MS, 180 s) is what was measured on a loaded 2-core machine,
- * with room: the publisher was back within seconds, but team-sync joined its group again ~20 s
- * after the broker, then fetched nothing for ~2 minutes while the coordinator evicted it again
- * and again ("The coordinator is not aware of this member": no heartbeat within its 10 s session)
- * before it consumed again. That stall is a finding to fix in team-sync, not what the issue
- * wants; the bound is set to catch anything worse, and the report states the time measured.
+ * - team-sync caught up: the backlog drained, i.e. its stored offsets (committed with its rows)
+ *   reached every partition's high watermark as it stood when the publisher had caught up. Its
+ *   `team_sync_seconds_behind` gauge is no measure of that under a load that goes on: it is the age
+ *   of the last applied event whenever a newer one waits, which the pipeline's own latency keeps
+ *   above a second on a busy 2-core machine even with no backlog at all.
+ * The bound asserted (CAUGHT_UP_BOUND_MS) is generous for a loaded 2-core machine; the report states
+ * the times measured. A first run of this scenario found team-sync evicted from its group again and
+ * again during the catch-up (a 500-event chunk outlasted its 10 s session: no heartbeat between);
+ * team-sync now commits a chunk after a second (services/team-sync/consumer.ts, DEFAULT_CHUNK_BUDGET_MS).
  */
 const scale = reliabilityScale();
 const OUTAGE_MS = scale === 'full' ? 60_000 : 10_000;
-const CAUGHT_UP_BOUND_MS = 180_000;
+const CAUGHT_UP_BOUND_MS = 120_000;
 const SEED = 1303;
 const unavailable = ownBrokerUnavailable();
 
@@ -53,6 +57,32 @@ const unavailable = ownBrokerUnavailable();
     await broker?.stop();
   }, 60_000);
 
+  /** Every partition's high watermark now: what team-sync must have applied to have drained the backlog. */
+  async function highWatermarks(): Promise<Map<number, bigint>> {
+    const admin = createKafka({ brokers: [broker.address], clientId: 'reliability-kafka-outage-check', connectionTimeout: 2000 }).admin();
+    await admin.connect();
+    try {
+      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Polls team-sync's stored offsets until each reaches `targets`; the moment (ms since the epoch), or undefined after timeoutMs. */
+  async function drained(targets: Map<number, bigint>, timeoutMs: number): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await db.pool.query<{ partition: number; next_offset: string }>(
+        `SELECT partition, next_offset FROM ${tablesIn(DEFAULT_TEAM_SYNC_SCHEMA)('offsets')} WHERE topic = $1`,
+        [topic],
+      );
+      const next = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
+      if ([...targets].every(([partition, high]) => high === 0n || (next.get(partition) ?? 0n) >= high)) return Date.now();
+      if (Date.now() > deadline) return undefined;
+      await delay(250);
+    }
+  }
+
   /** Polls a gauge until it is below 1 (caught up); resolves with the moment (ms since the epoch), or undefined after timeoutMs. */
   async function caughtUp(url: string, gauge: string, timeoutMs: number): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
@@ -67,7 +97,6 @@ const unavailable = ownBrokerUnavailable();
   it('keeps SCIM writes 100% available while Kafka is down; the publisher and team-sync catch up by themselves', async () => {
     const startedAt = Date.now();
     const ledger = new WriteLedger();
-    const teamSync = await teamSyncUrl(service);
     const load = startEntraLoad({ base: service.base, ledger, seed: SEED, intervalMs: 20 });
     await delay(5_000);
     const stopping = Date.now();
@@ -79,7 +108,8 @@ const unavailable = ownBrokerUnavailable();
     const duringOutage = load.outcomes.filter((o) => o.sentAt >= down && o.doneAt <= up);
     const published = await caughtUp(service.base, 'scim_publisher_seconds_behind', CAUGHT_UP_BOUND_MS);
     // Measured from the broker's return too; what the publisher took is inside it.
-    const applied = await caughtUp(teamSync, 'team_sync_seconds_behind', Math.max(0, up + CAUGHT_UP_BOUND_MS - Date.now()));
+    const backlog = await highWatermarks();
+    const applied = await drained(backlog, Math.max(0, up + CAUGHT_UP_BOUND_MS - Date.now()));
     // Missing: not caught up within the bound (recorded as the bound itself, and the scenario fails).
     const publishedMs = (published ?? up + CAUGHT_UP_BOUND_MS) - up;
     const appliedMs = (applied ?? up + CAUGHT_UP_BOUND_MS) - up;
@@ -99,10 +129,10 @@ const unavailable = ownBrokerUnavailable();
       check,
       faults: `broker stopped (scripts/kafka.sh stop, took ${down - stopping} ms), ${OUTAGE_MS / 1000} s down, started (took ${up - down - OUTAGE_MS} ms)`,
       faultsInjected: 1,
-      recoveryMs: { 'broker back → publisher caught up (< 1 s behind)': publishedMs, 'broker back → team-sync caught up (< 1 s behind)': appliedMs },
+      recoveryMs: { 'broker back → publisher caught up (< 1 s behind)': publishedMs, 'broker back → team-sync drained the backlog': appliedMs },
       notes: [
         `While the broker was down: ${duringOutage.length} requests, ${writesDuringOutage.length} of them writes, ${writesDuringOutage.filter((o) => o.status >= 200 && o.status < 300).length} acknowledged; ${failed.length} requests in the whole run were not 2xx.`,
-        `Bound asserted for both catch-ups: ${CAUGHT_UP_BOUND_MS / 1000} s after the broker answers again${published === undefined ? '; the publisher did NOT catch up within it' : ''}${applied === undefined ? "; team-sync did NOT catch up within it (its gauge: team_sync_seconds_behind; see the test's comment)" : ''}.`,
+        `Bound asserted for both catch-ups: ${CAUGHT_UP_BOUND_MS / 1000} s after the broker answers again${published === undefined ? '; the publisher did NOT catch up within it' : ''}${applied === undefined ? "; team-sync did NOT drain the backlog within it" : ''}.`,
       ],
       passed: failed.length === 0 && published !== undefined && applied !== undefined,
     });
