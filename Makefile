@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_BIN := node_modules/.bin
 
-.PHONY: help install build run team-sync event-publisher projector migrate rebuild audit bench bench-quick bench-read-side bench-kafka import-accounts test typecheck lint jest kafka-start kafka-stop kafka-status clean
+.PHONY: help install build run team-sync event-publisher projector migrate rebuild audit bench bench-quick bench-read-side bench-kafka import-accounts test test-reliability typecheck lint jest kafka-start kafka-stop kafka-status clean
 
 help:
 	@echo "make run              start the service on http://127.0.0.1:8080 with team-sync and the local Kafka;"
@@ -11,6 +11,9 @@ help:
 	@echo "                      (npm ci, tsc, the broker's jars from Maven Central); later ones 20-60 s (tsc)"
 	@echo "make test             type-check, lint and run every test (starts the local Kafka if none answers;"
 	@echo "                      needs Chromium for the settings page test)"
+	@echo "make test-reliability the reliability suite at full scale (kill -9 x 20, Postgres and Kafka outages, a 5-minute"
+	@echo "                      soak; about 15 minutes; own Postgres cluster and broker) and its report"
+	@echo "                      bench/results/reliability.md (make test runs it at a quick scale)"
 	@echo "make install          npm ci (make run and make test do it when package-lock.json changed)"
 	@echo "make build            compile TypeScript to dist/"
 	@echo "make typecheck / lint / jest   the three parts of make test (JEST_ARGS=... passes arguments to jest)"
@@ -77,6 +80,15 @@ jest: node_modules
 	@bash scripts/with-kafka.sh $(NODE_BIN)/jest --json --outputFile=test-artifacts/jest-results.json $(JEST_ARGS)
 
 test: typecheck lint jest
+
+# Issue 13's reliability suite at the issue's numbers (make test runs the same scenarios at
+# RELIABILITY_SCALE=quick), then its report from test-artifacts/reliability/*.json.
+test-reliability: node_modules
+	@rm -rf test-artifacts/reliability
+	@mkdir -p test-artifacts
+	@scale=$${RELIABILITY_SCALE:-full}; \
+	RELIABILITY_SCALE=$$scale bash scripts/with-kafka.sh $(NODE_BIN)/jest --selectProjects reliability --runInBand $(JEST_ARGS); status=$$?; \
+	RELIABILITY_COMMAND="make test-reliability (RELIABILITY_SCALE=$$scale)" $(NODE_BIN)/tsx test/reliability/report.ts && exit $$status
 
 # Benchmarks: each writes its committed result under bench/results/ (see bench/README.md).
 # They run against their own Postgres cluster (pg_createcluster, port 5499) and need pgbench

@@ -1,4 +1,4 @@
-/** Two projects: pure unit tests, and tests that talk to real Postgres/Kafka/EventStoreDB. */
+/** Three projects: pure unit tests, tests that talk to real Postgres/Kafka/EventStoreDB, and the reliability suite. */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
@@ -16,5 +16,8 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.{int,e2e,contract}.test.ts'],
       testTimeout: 60000,
     },
+    // Issue 13's reliability suite: the real service under faults (RELIABILITY_SCALE=quick|full).
+    // Its tests set their own timeouts (minutes), since Jest reads testTimeout only at the top.
+    { ...common, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.rel.test.ts'] },
   ],
 };

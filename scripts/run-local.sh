@@ -37,6 +37,13 @@ if [ -z "${SCIM_BOOTSTRAP_TOKEN:-}" ]; then
   scim_shown="$SCIM_BOOTSTRAP_TOKEN"
 fi
 
+# Tokens go to a terminal only: when the output is a file or pipe (a log), the banner names the
+# files holding them, so they do not end up in logs.
+if [ ! -t 1 ]; then
+  [ "$admin_shown" = "$ADMIN_BOOTSTRAP_TOKEN" ] && admin_shown="in ${root}/.run/admin-token (not printed: the output is not a terminal)"
+  [ "$scim_shown" = "$SCIM_BOOTSTRAP_TOKEN" ] && scim_shown="in ${root}/.run/scim-bootstrap-token (not printed: the output is not a terminal)"
+fi
+
 # The reference team-sync consumer runs beside the service (its view on TEAM_SYNC_PORT).
 export RUN_TEAM_SYNC="${RUN_TEAM_SYNC:-true}"
 # Logs as text on a terminal (pino-pretty, installed by npm ci), JSON lines otherwise.

@@ -11,6 +11,13 @@ import { DEFAULT_TEAM_SYNC_SCHEMA, setupTeamSyncSchema, tablesIn, type TableIn }
 
 export const DEFAULT_TEAM_SYNC_GROUP_ID = 'team-sync';
 export const DEFAULT_MAX_EVENTS_PER_TRANSACTION = 500;
+/**
+ * The longest one chunk's transaction keeps applying (ms) before it commits what it has and the
+ * consumer heartbeats: kafkajs heartbeats only between chunks, and a 500-event chunk on a busy
+ * Postgres (a catch-up after a broker outage beside a saturated API) took longer than the 10 s
+ * session, so the coordinator evicted the member again and again and it never caught up.
+ */
+export const DEFAULT_CHUNK_BUDGET_MS = 1_000;
 export const DEFAULT_TOPIC_WAIT_MS = 60_000;
 
 /**
@@ -70,6 +77,8 @@ export interface TeamSyncOptions {
   readonly signal?: AbortSignal;
   /** Events applied (and offsets moved) per Postgres transaction. */
   readonly maxEventsPerTransaction?: number;
+  /** A transaction commits once it has applied for this long (ms), even short of maxEventsPerTransaction (DEFAULT_CHUNK_BUDGET_MS; 0: one event per transaction). */
+  readonly chunkBudgetMs?: number;
   /** How long a fetch waits on the broker for new messages. */
   readonly maxWaitTimeInMs?: number;
   /** Most bytes one fetch takes from a partition (kafkajs default 1 MB): a batch is at most this. */
@@ -123,6 +132,8 @@ type ChunkOutcome =
   | { readonly kind: 'seek'; readonly offset: bigint }
   | {
       readonly kind: 'applied';
+      /** How many of the chunk's messages this transaction took (the rest wait for the next one). */
+      readonly consumed: number;
       readonly applied: AppliedEvent[];
       readonly duplicates: number;
       readonly skipped: number;
@@ -152,6 +163,7 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
   const schema = options.schema ?? DEFAULT_TEAM_SYNC_SCHEMA;
   const groupId = options.groupId ?? DEFAULT_TEAM_SYNC_GROUP_ID;
   const maxPerTransaction = Math.max(1, options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION);
+  const chunkBudgetMs = Math.max(0, options.chunkBudgetMs ?? DEFAULT_CHUNK_BUDGET_MS);
   const now = options.now ?? Date.now;
   const followed = options.source ?? EVENT_SOURCE_PREFIX;
   const log = (options.log ?? createLogger({ level: 'silent' })).child({ component: 'team-sync', topic, groupId });
@@ -191,7 +203,8 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     }
   });
 
-  async function applyChunk(client: PoolClient, partition: number, messages: readonly KafkaMessage[]): Promise<ChunkOutcome> {
+  /** Applies `messages` from the stored offset on, until they end or `deadline` (performance.now()) passes with at least one taken. */
+  async function applyChunk(client: PoolClient, partition: number, messages: readonly KafkaMessage[], deadline: number): Promise<ChunkOutcome> {
     const { rows } = await client.query<{ next_offset: bigint | string }>(
       `SELECT next_offset FROM ${t('offsets')} WHERE topic = $1 AND partition = $2 FOR UPDATE`,
       [topic, partition],
@@ -208,7 +221,10 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     let invalid = 0;
     let foreign = 0;
     let lastOccurredAt: string | null = null;
+    let consumed = plan.from;
     for (const message of messages.slice(plan.from)) {
+      if (consumed > plan.from && performance.now() >= deadline) break;
+      consumed++;
       // Before anything else: another deployment's streams (its scim-settings, its users) are not ours.
       const source = eventSourceOf(message.headers);
       if (source !== followed) {
@@ -245,14 +261,14 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
         offset: message.offset,
       });
     }
-    const next = offsets[offsets.length - 1]! + 1n;
+    const next = offsets[consumed - 1]! + 1n;
     await client.query(
       `INSERT INTO ${t('offsets')} AS o (topic, partition, next_offset, last_occurred_at, updated_at) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (topic, partition) DO UPDATE
          SET next_offset = EXCLUDED.next_offset, last_occurred_at = COALESCE(EXCLUDED.last_occurred_at, o.last_occurred_at), updated_at = now()`,
       [topic, partition, next.toString(), lastOccurredAt],
     );
-    return { kind: 'applied', applied, duplicates, skipped, invalid, foreign };
+    return { kind: 'applied', consumed, applied, duplicates, skipped, invalid, foreign };
   }
 
   function noteForeign(source: string): void {
@@ -263,10 +279,11 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
 
   const applyBatch: EachBatchHandler = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
     const { partition } = batch;
-    for (let i = 0; i < batch.messages.length; i += maxPerTransaction) {
+    for (let i = 0; i < batch.messages.length; ) {
       if (!isRunning() || isStale()) return;
       const chunk = batch.messages.slice(i, i + maxPerTransaction);
-      const outcome = await inTransaction(pool, (client) => applyChunk(client, partition, chunk));
+      const deadline = performance.now() + chunkBudgetMs;
+      const outcome = await inTransaction(pool, (client) => applyChunk(client, partition, chunk, deadline));
       if (outcome.kind === 'seek') {
         stats.seeks++;
         soughtTo.set(partition, outcome.offset);
@@ -283,7 +300,8 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
       stats.foreign += outcome.foreign;
       if (outcome.applied.length > 0) options.onApplied?.(outcome.applied, now());
       // Only where the next fetch starts: the offset that counts is the one just committed in Postgres.
-      resolveOffset(chunk[chunk.length - 1]!.offset);
+      resolveOffset(chunk[outcome.consumed - 1]!.offset);
+      i += outcome.consumed;
       await heartbeat();
     }
   };

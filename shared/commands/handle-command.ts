@@ -6,6 +6,7 @@ import type { DomainEvent } from '../domain/metadata';
 import { scimErrors } from '../scim/errors';
 import { keyChange, type KeyOwner, type UniqueKey } from '../uniqueness/keys';
 import { KeyedLock } from './keyed-lock';
+import { failedPrecondition, type RevisionPrecondition } from './precondition';
 import { StreamStates, type StreamFold } from './stream-states';
 import type { StreamWriter, WriteModelRows } from './stream-writer';
 
@@ -25,8 +26,10 @@ export interface CommandResult<State, Event> {
 }
 
 export interface HandleOptions<State, Event = unknown> {
-  /** From If-Match: the revision the client saw; a mismatch is 412, never retried. */
-  readonly expectedRevision?: bigint;
+  /** From If-Match and If-None-Match: conditions on the current revision; a failed one is 412, never retried. */
+  readonly precondition?: RevisionPrecondition;
+  /** Whether a state is a resource that exists (not absent, not deleted), for `*` in the precondition; default: the stream has events. */
+  readonly exists?: (state: State) => boolean;
   /** The unique keys a state holds; claimed and released with the append. */
   readonly keysOf?: (state: State) => readonly UniqueKey[];
   readonly owner?: KeyOwner;
@@ -77,7 +80,7 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
  * Load the stream's state (memory, snapshot + tail, or nothing for a new stream), decide, append
  * with the expected revision; when another writer appended first, load afresh and decide again.
  * The store sees one statement per command where it allows it (see StreamWriter).
- * @throws ScimError 412 on an If-Match mismatch; 503 after `maxAttempts` lost races; the decider's
+ * @throws ScimError 412 when `precondition` fails (If-Match, If-None-Match); 503 after `maxAttempts` lost races; the decider's
  * and `validate`'s errors; the writer's (UniqueKeyTakenError, connection errors).
  */
 export function handleCommand<State, Command, Event extends DomainEvent<string, unknown>>(
@@ -107,14 +110,15 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
           ? await deps.states.refresh(streamId, decider)
           : await deps.states.load(streamId, decider);
     const { state, revision } = loaded;
-    if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
+    const failed = options.precondition && failedPrecondition(options.precondition, revision, options.exists?.(state) ?? revision !== null);
+    if (failed !== undefined) {
       // Memory may lag behind a writer elsewhere: only the store's answer is a mismatch.
       if (!fresh) {
         fresh = true;
         attempt--;
         continue;
       }
-      throw scimErrors.preconditionFailed(`the resource has changed: If-Match names version ${options.expectedRevision}, current is ${revision ?? 'none'}`);
+      throw scimErrors.preconditionFailed(failed);
     }
 
     const newEvents = decider.decide(command, state);
@@ -149,9 +153,7 @@ async function decideAndAppend<State, Command, Event extends DomainEvent<string,
     } catch (error) {
       deps.states.forget(streamId);
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
-      if (options.expectedRevision !== undefined) {
-        throw scimErrors.preconditionFailed('the resource changed while this request was applied');
-      }
+      // Another writer came first: the retry checks the precondition again against its revision.
       if (attempt >= maxAttempts) {
         throw scimErrors.unavailable(`too many concurrent changes to ${streamId}; retry the request`);
       }

@@ -21,5 +21,10 @@ export function createHttpServer(listener: RequestListener, timeouts: HttpTimeou
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  // An Expect other than 100-continue: Node would answer 417 itself, with no body and outside the
+  // app, so not as a SCIM or JSON:API error. RFC 9110 §10.1.1 lets a server ignore the
+  // expectation (417 is a MAY): whoever answers requests then (the listener may be swapped once
+  // started) answers it as it would without the header.
+  server.on('checkExpectation', (req, res) => server.emit('request', req, res));
   return server;
 }

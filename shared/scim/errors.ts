@@ -59,6 +59,8 @@ export const scimErrors = {
   unsupportedMediaType: (detail: string) => new ScimError(415, undefined, detail),
   tooManyRequests: (detail: string, retryAfterSeconds = 1) => new ScimError(429, undefined, detail, { retryAfterSeconds }),
   conflict: (detail: string) => new ScimError(409, undefined, detail),
+  /** RFC 7644 §3.11 (/Me), and the other endpoints RFC 7644 defines that a service may leave out. */
+  notImplemented: (detail: string) => new ScimError(501, undefined, detail),
   unavailable: (detail: string, retryAfterSeconds = 1) => new ScimError(503, undefined, detail, { retryAfterSeconds }),
 };
 

@@ -1,5 +1,6 @@
 import type { StreamChangeFeed } from '../commands/stream-change-feed';
 import type { Pool } from '../db/pool';
+import { caseFold } from './keys';
 import { findLinkableAccount } from './directory';
 
 /** How long after an account stream changed the emails are read again (meanwhile Postgres answers). */
@@ -41,7 +42,7 @@ export class LinkableAccounts {
   /** The id of an unlinked registered account with this email (case-insensitive), if any. */
   async find(email: string): Promise<string | undefined> {
     const known = await this.knownEmails();
-    if (known && !known.has(email.normalize('NFC').toLowerCase())) return undefined;
+    if (known && !known.has(caseFold(email))) return undefined;
     return findLinkableAccount(this.pool, email);
   }
 

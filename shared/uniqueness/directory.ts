@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { caseFold } from './keys';
 
 /**
  * Write-side lookups answered by the unique-key table, which holds every live user's userName
@@ -21,7 +22,7 @@ export async function findLinkableAccount(pool: Pool, email: string): Promise<st
     `SELECT e.owner_id FROM unique_keys e
       WHERE e.scope = 'account.email' AND e.key = $1 AND e.state <> 'pending'
         AND NOT EXISTS (SELECT 1 FROM unique_keys l WHERE l.scope = 'account.link' AND l.key = e.owner_id)`,
-    [email.normalize('NFC').toLowerCase()],
+    [caseFold(email)],
   );
   return rows[0]?.owner_id;
 }

@@ -1,7 +1,7 @@
 /** A value that at most one owner may hold within its scope. */
 export interface UniqueKey {
   readonly scope: UniqueScope;
-  /** Normalised for comparison (lower-cased where the attribute is case-insensitive). */
+  /** Normalised for comparison (NFC; case-folded by {@link caseFold} where the attribute is case-insensitive). */
   readonly key: string;
   /** As the client sent it. */
   readonly value: string;
@@ -26,9 +26,20 @@ export type UniqueScope =
 
 const CASE_INSENSITIVE: ReadonlySet<UniqueScope> = new Set(['user.userName', 'user.email', 'group.displayName', 'account.email', 'team.name']);
 
+/**
+ * The case-insensitive form of `text` that keys compare by: NFC, lower case, and the Greek final
+ * sigma `ς` (U+03C2) as `σ` (U+03C3). `toLowerCase` maps `Σ` to `ς` or `σ` by its position in
+ * the word, so "ΣΑΣ" and "σας" would otherwise make different keys; Unicode's case folding
+ * (CaseFolding.txt, status C) maps `ς` to `σ` for the same reason. Migration
+ * 1764332700000_unique-keys-final-sigma.sql brought keys stored before this rule in line.
+ */
+export function caseFold(text: string): string {
+  return text.normalize('NFC').toLowerCase().replaceAll('\u03c2', '\u03c3');
+}
+
+/** The key of `value` in `scope`: {@link caseFold} where the attribute is case-insensitive, else NFC. */
 export function uniqueKey(scope: UniqueScope, value: string): UniqueKey {
-  const normalised = value.normalize('NFC');
-  return { scope, key: CASE_INSENSITIVE.has(scope) ? normalised.toLowerCase() : normalised, value };
+  return { scope, key: CASE_INSENSITIVE.has(scope) ? caseFold(value) : value.normalize('NFC'), value };
 }
 
 export interface KeyOwner {

@@ -51,6 +51,29 @@ describe('admin API errors', () => {
     expectError(await authed('patch', '/api/v2/admin/scim-settings').set('Content-Type', 'application/vnd.api+json').send('"enabled"'), 400, 'bad request');
   });
 
+  it.each(['text/plain', 'application/scim+json', 'application/x-www-form-urlencoded', undefined])(
+    'answers a valid document sent as %s with 415 naming application/vnd.api+json, writing nothing',
+    async (type) => {
+      const before = (await api.allEvents()).length;
+      const document = JSON.stringify({ data: { type: 'authentication-tokens', attributes: { description: 'wrong type' } } });
+      const sent = authed('post', '/api/v2/admin/scim-tokens');
+      const res = await (type === undefined ? sent.send(Buffer.from(document)) : sent.set('Content-Type', type).send(document));
+      expectError(res, 415, 'unsupported media type');
+      const what = type === undefined ? 'a body without Content-Type' : `Content-Type "${type}"`;
+      expect(res.body.errors[0].detail).toBe(`${what} is not accepted; send a JSON:API document as application/vnd.api+json`);
+      expect((await api.allEvents()).length).toBe(before);
+    },
+  );
+
+  it('answers a body that is not UTF-8 with a JSON:API 400, writing nothing', async () => {
+    const before = (await api.allEvents()).length;
+    const body = Buffer.concat([Buffer.from('{"data":{"type":"authentication-tokens","attributes":{"description":"a'), Buffer.from([0xff]), Buffer.from('"}}}')]);
+    const res = await authed('post', '/api/v2/admin/scim-tokens').set('Content-Type', 'application/vnd.api+json').serialize((raw: unknown) => raw as string).send(body);
+    expectError(res, 400, 'bad request');
+    expect(res.body.errors[0].detail).toBe('the body is not valid UTF-8');
+    expect((await api.allEvents()).length).toBe(before);
+  });
+
   it('answers 413 for a body over the limit', async () => {
     const body = JSON.stringify({ data: { type: 'authentication-tokens', attributes: { description: 'x'.repeat(4096) } } });
     const res = await authed('post', '/api/v2/admin/scim-tokens').set('Content-Type', 'application/vnd.api+json').send(body);

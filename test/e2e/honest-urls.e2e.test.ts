@@ -1,4 +1,28 @@
-import { GROUP_SCHEMA, ERROR, newUser, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GROUP_SCHEMA, ERROR, SCIM_TOKEN, newUser, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
+
+/** POSTs a new user with the raw header lines given (supertest sends one Host only); resolves status and parsed body. */
+async function postUserWithHeaderLines(api: ScimApiUnderTest, lines: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const server = api.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  const payload = JSON.stringify(newUser('two-hosts@example.com'));
+  try {
+    return await new Promise((resolve, reject) => {
+      const headers = [...lines, 'Authorization', `Bearer ${SCIM_TOKEN}`, 'Content-Type', 'application/scim+json', 'Content-Length', String(Buffer.byteLength(payload))];
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/scim/v2/Users', headers, setHost: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject).end(payload);
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const TWO_HOSTS = { schemas: [ERROR], status: '400', scimType: 'invalidSyntax', detail: 'the request has more than one Host header (RFC 9112 §3.2)' };
 
 /**
  * meta.location, Location and $ref name where the client reached the service, from SCIM_BASE_URL
@@ -24,6 +48,12 @@ describe('URLs the service writes', () => {
       expect(res.status).toBe(201);
       expect(res.headers.location).toBe(`https://scim.test/scim/v2/Users/${res.body.id}`);
       expect(res.body.meta.location).toBe(res.headers.location);
+    });
+
+    it('answers 400 invalidSyntax to two Host lines though URLs use SCIM_BASE_URL (RFC 9112 §3.2), writing nothing', async () => {
+      const before = (await api.allEvents()).length;
+      expect(await postUserWithHeaderLines(api, ['Host', 'scim.test', 'Host', 'evil.example.com'])).toEqual({ status: 400, body: TWO_HOSTS });
+      expect((await api.allEvents()).length).toBe(before);
     });
   });
 
@@ -65,6 +95,13 @@ describe('URLs the service writes', () => {
         detail: "the Host header (or the trusted proxy's X-Forwarded-Host) is not a valid host[:port]",
       });
       expect((await api.allEvents()).length).toBe(before);
+    });
+
+    it('answers 400 invalidSyntax to two Host lines (RFC 9112 §3.2) instead of building Location on the first', async () => {
+      const before = (await api.allEvents()).length;
+      expect(await postUserWithHeaderLines(api, ['Host', 'scim.internal', 'Host', 'evil.example.com'])).toEqual({ status: 400, body: TWO_HOSTS });
+      expect((await api.allEvents()).length).toBe(before);
+      expect((await postUserWithHeaderLines(api, ['Host', 'scim.internal'])).status).toBe(201);
     });
 
     it('answers 400 as a JSON:API error on the admin API, whose links are built on the same root', async () => {

@@ -118,6 +118,17 @@ describe('SCIM bad input', () => {
       await api.scim('delete', `/Users/${res.body.id}`);
     });
 
+    it('answers bodies whose userNames differ only in bytes that are not UTF-8 with 400 invalidSyntax, never creating one as U+FFFD', async () => {
+      const named = (bytes: number[]) =>
+        Buffer.concat([Buffer.from('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"utf8-'), Buffer.from(bytes), Buffer.from('@example.com"}')]);
+      await appendsNothing(async () => {
+        for (const bytes of [[0xff], [0xfe], [0xc0, 0x80]]) {
+          expectError(await raw('post', '/Users', named(bytes), {}), 400, 'invalidSyntax', 'the body is not valid UTF-8');
+        }
+        expectError(await raw('put', `/Users/${userId}`, named([0xed, 0xa0, 0x80]), {}), 400, 'invalidSyntax', 'the body is not valid UTF-8');
+      });
+    });
+
     it('answers an unknown encoding with 415', async () => {
       expectError(await raw('put', `/Users/${userId}`, Buffer.from('{}'), { 'Content-Encoding': 'compress' }), 415, undefined, 'unsupported Content-Encoding; send the body as identity, gzip, deflate or br');
     });
@@ -170,6 +181,31 @@ describe('SCIM bad input', () => {
           }
         });
       });
+    });
+  });
+
+  describe('U+0000 or a lone surrogate in a filter\'s string literal', () => {
+    it.each([
+      'emails[type eq "\\ud800"].value',
+      'emails[type eq "\\u0000"].value',
+      'emails[type eq "home" and display eq "\\udfff"].value',
+    ])('answers a replace of %s, which matches nothing, with 400 invalidPath and appends nothing', async (path) => {
+      const offset = path.lastIndexOf('"\\u');
+      await appendsNothing(async () => {
+        expectError(
+          await api.scim('patch', `/Users/${userId}`, patchOp({ op: 'replace', path, value: 'a@example.com' })),
+          400,
+          'invalidPath',
+          `Operations[0]: invalid path '${path}': the value at offset ${offset} ${UNSTORABLE}`,
+        );
+      });
+    });
+
+    it('answers a list filter holding one with 400 invalidFilter', async () => {
+      const res = await api.scim('get', `/Users?filter=${encodeURIComponent('emails[type eq "\\ud800"]')}`);
+      expectError(res, 400, 'invalidFilter', `the value at offset 15 ${UNSTORABLE}`);
+      const search = await api.scim('post', '/Groups/.search', { filter: 'displayName eq "a\\u0000"' });
+      expectError(search, 400, 'invalidFilter', `the value at offset 15 ${UNSTORABLE}`);
     });
   });
 
@@ -299,7 +335,20 @@ describe('SCIM bad input', () => {
     });
 
     it('still answers 404 for an unknown path', async () => {
-      expectError(await api.scim('delete', '/Bulk'), 404, undefined, 'no SCIM endpoint at /scim/v2/Bulk');
+      expectError(await api.scim('delete', '/Bulks'), 404, undefined, 'no SCIM endpoint at /scim/v2/Bulks');
+    });
+
+    it.each([
+      ['get', '/Me', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['patch', '/Me', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['delete', '/me/x', '/Me is not supported: tokens belong to the service, not to a user (RFC 7644 §3.11)'],
+      ['post', '/Bulk', 'bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)'],
+      ['delete', '/Bulk', 'bulk operations are not supported (ServiceProviderConfig: bulk.supported is false)'],
+      ['post', '/.search', 'a search across resource types is not supported; use POST /Users/.search or /Groups/.search'],
+    ] as const)('answers %s %s with 501 Not Implemented before reading the body, appending nothing', async (method, path, detail) => {
+      await appendsNothing(async () => {
+        expectError(await api.scim(method, path, '{not json'), 501, undefined, detail);
+      });
     });
   });
 });

@@ -219,6 +219,18 @@ describe('SCIM /Groups (write side, Postgres event store)', () => {
       expect(await types(id)).toEqual(['GroupCreated']);
     });
 
+    it.each([
+      ['type', 'Group', 'invalidValue'],
+      ['type', 'User', 'noTarget'],
+      ['display', 'Bob', 'mutability'],
+    ])('never makes a non-member a member through a replace of members[value eq "<id>"].%s = %j: 400 %s, appending nothing', async (sub, value, scimType) => {
+      const id = await createGroup([alice]);
+      const res = await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'replace', path: `members[value eq "${bob}"].${sub}`, value }));
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ schemas: [ERROR], scimType });
+      expect(await types(id)).toEqual(['GroupCreated']);
+    });
+
     it('records a replace of members as GroupMembersReplaced', async () => {
       const id = await createGroup([alice]);
       await api.scim('patch', `/Groups/${id}`, patchOp({ op: 'replace', path: 'members', value: [{ value: carol }] }));

@@ -472,6 +472,53 @@ describe('SCIM /Users (write side, Postgres event store)', () => {
         expect(res.body).toMatchObject({ schemas: [ERROR], status: '412' });
         expect(await eventsOf(id)).toHaveLength(2);
       });
+
+      it('applies the patch when one tag of a list names the current version (RFC 7232 §3.1)', async () => {
+        const { id } = await create('ifmatch-list@example.com');
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }), { 'If-Match': 'W/"zz", W/"7", W/"0"' });
+        expect(res.status).toBe(200);
+        expect(res.headers.etag).toBe('W/"1"');
+        const stale = await api.scim('put', `/Users/${id}`, newUser('ifmatch-list@example.com'), { 'If-Match': 'W/"zz", "0"' });
+        expect(stale.status).toBe(412);
+        expect(stale.body.detail).toBe('the resource has changed: If-Match names version 0, current is 1');
+        expect((await api.scim('delete', `/Users/${id}`, undefined, { 'If-Match': '*' })).status).toBe(204);
+        expect(await eventsOf(id)).toHaveLength(3);
+      });
+
+      it('answers 412 when no tag of the list names a version', async () => {
+        const { id } = await create('ifmatch-none@example.com');
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }), { 'If-Match': 'W/"zz", W/"x1"' });
+        expect(res.status).toBe(412);
+        expect(res.body.detail).toBe('If-Match "W/\\"zz\\", W/\\"x1\\"" names no version of this resource');
+        expect(await eventsOf(id)).toHaveLength(1);
+      });
+    });
+
+    describe('If-None-Match (RFC 7232 §3.2: 412 for methods other than GET and HEAD)', () => {
+      it.each([
+        ['the current version', 'W/"0"'],
+        ['a list holding the current version', '"5", W/"0"'],
+        ['*', '*'],
+      ])('answers PATCH, PUT and DELETE with %s with 412, appending nothing', async (_what, ifNoneMatch) => {
+        const { id } = await create(`ifnonematch-${ifNoneMatch.length}@example.com`);
+        const headers = { 'If-None-Match': ifNoneMatch };
+        for (const res of [
+          await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }), headers),
+          await api.scim('put', `/Users/${id}`, newUser(`ifnonematch-${ifNoneMatch.length}@example.com`, { title: 'y' }), headers),
+          await api.scim('delete', `/Users/${id}`, undefined, headers),
+        ]) {
+          expect(res.status).toBe(412);
+          expect(res.body).toMatchObject({ schemas: [ERROR], status: '412' });
+        }
+        expect(await eventsOf(id)).toHaveLength(1);
+      });
+
+      it('applies the write when If-None-Match names another version', async () => {
+        const { id } = await create('ifnonematch-other@example.com');
+        const res = await api.scim('patch', `/Users/${id}`, patchOp({ op: 'replace', path: 'title', value: 'x' }), { 'If-None-Match': 'W/"3"' });
+        expect(res.status).toBe(200);
+        expect(await eventsOf(id)).toHaveLength(2);
+      });
     });
 
     it('answers 404 for an unknown user', async () => {

@@ -92,6 +92,25 @@ export const filterText = fc.oneof(
   fc.constantFrom('(((((((((((title pr)))))))))))', 'not (title pr)', Array.from({ length: 21 }, (_, i) => `title eq "${i}"`).join(' or ')),
 );
 
+/** String literals (as written in a filter) that Postgres cannot store: U+0000 and unpaired surrogates, alone or inside text. */
+const unstorableLiteral = fc
+  .tuple(fc.constantFrom('', 'a', 'home'), fc.constantFrom('\\u0000', '\\ud800', '\\udfff', '\\uDBFF', '\\ud83d'), fc.constantFrom('', 'b', '@example.com'))
+  .map(([before, escape, after]) => `"${before}${escape}${after}"`);
+/**
+ * PATCH paths whose value filter names a real sub-attribute, so that a `replace` matching nothing
+ * creates the value from the filter's equalities (RFC 7644 §3.5.2.3): `emails[type eq "\ud800"].value`,
+ * `members[value eq "OTHER_USER"].display`, `emails[type eq "home" and display eq "\u0000"]`.
+ */
+export const valueFilterPath = fc
+  .tuple(
+    fc.constantFrom('emails', 'phoneNumbers', 'addresses', 'members'),
+    fc.constantFrom('type', 'display', 'value'),
+    fc.oneof(unstorableLiteral, fc.constantFrom('"home"', '"work"', '"OTHER_USER"', '"USER"')),
+    fc.option(fc.tuple(fc.constantFrom('type', 'display', 'primary'), fc.oneof(unstorableLiteral, fc.constantFrom('"x"', 'true'))), { nil: undefined }),
+    fc.constantFrom('', '.value', '.display', '.type', '.primary'),
+  )
+  .map(([attribute, sub, literal, second, tail]) => `${attribute}[${sub} eq ${literal}${second === undefined ? '' : ` and ${second[0]} eq ${second[1]}`}]${tail}`);
+
 const wellFormed = (s: string) => (s.isWellFormed() ? s : s.toWellFormed());
 /** Escapes what a request line cannot carry; half the time keeps a '%' raw, so malformed escapes reach the server. */
 const escapeForUrl = (s: string, keepPercent: boolean) =>
@@ -175,6 +194,7 @@ const patchBody = fc.record(
             path: fc.oneof(
               attributePath,
               filterText.map((f) => `emails[${f}]`),
+              valueFilterPath,
               fc.constantFrom("emails[type eq 'work'].value", 'members[value eq "OTHER_USER"]', 'emails[type eq "work"].value', `${ENT}:manager.value`),
             ),
             value: anyValue,
@@ -310,9 +330,20 @@ function encodeBody(body: Buffer, how: string | undefined): { body: Buffer; head
   }
 }
 
+/** The ids of real resources that `USER`, `OTHER_USER`, `GROUP` (and `TEAM`, an admin team) stand for. */
+export interface TargetIds {
+  readonly user: string;
+  readonly otherUser: string;
+  readonly group: string;
+  readonly team?: string;
+}
+
 /** Fills in real ids and a token, escapes what a request line cannot carry, encodes the body. */
-export function toWire(request: HostileRequest, ids: { user: string; otherUser: string; group: string }, token: string): WireRequest {
-  const fill = (s: string) => s.replaceAll('OTHER_USER', ids.otherUser).replaceAll('USER', ids.user).replaceAll('GROUP', ids.group);
+export function toWire(request: HostileRequest, ids: TargetIds, token: string): WireRequest {
+  const fill = (s: string) => {
+    const filled = s.replaceAll('OTHER_USER', ids.otherUser).replaceAll('USER', ids.user).replaceAll('GROUP', ids.group);
+    return ids.team === undefined ? filled : filled.replaceAll('TEAM', ids.team);
+  };
   const path = fill(request.path).replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(wellFormed(c)));
   const headers: Record<string, string> = {};
   if (request.auth === 'valid') headers.Authorization = `Bearer ${token}`;
@@ -329,4 +360,259 @@ export function toWire(request: HostileRequest, ids: { user: string; otherUser: 
   if (request.ifMatch !== undefined) headers['If-Match'] = request.ifMatch;
   if (request.ifNoneMatch !== undefined) headers['If-None-Match'] = request.ifNoneMatch;
   return { method: request.method, path: path + (request.query ? `?${fill(request.query)}` : ''), headers, ...(body ? { body } : {}) };
+}
+
+/**
+ * Which API a request is for: its path prefix, the token `auth: 'valid'` means, and the error body
+ * it must get (RFC 7644 §3.12 on /scim/v2, a JSON:API error document on /api/v2, JSON elsewhere).
+ */
+export type Surface = 'scim' | 'admin' | 'other';
+
+/** The path prefix of each surface: a HostileRequest's path is below it. */
+export const SURFACE_ROOT: Readonly<Record<Surface, string>> = { scim: '/scim/v2', admin: '/api/v2', other: '' };
+
+/** A generated request and the surface its path is below. */
+export interface SurfaceRequest {
+  readonly surface: Surface;
+  readonly request: HostileRequest;
+}
+
+const jsonApiDocument = (type: fc.Arbitrary<unknown>, attributes: fc.Arbitrary<unknown>) =>
+  json(
+    fc.oneof(
+      { weight: 4, arbitrary: fc.record({ data: fc.record({ type, attributes, id: fc.oneof(text, fc.constant('TEAM')) }, { requiredKeys: ['type'] }) }) },
+      fc.record({ data: anyValue, errors: anyValue, included: anyValue }, { requiredKeys: [] }),
+    ),
+  );
+const teamName = fc.oneof({ weight: 3, arbitrary: fc.uuid().map((u) => `fuzz-${u.slice(0, 8)}`) }, text, anyValue);
+const teamDocument = jsonApiDocument(
+  fc.oneof({ weight: 4, arbitrary: fc.constant('teams') }, text),
+  fc.record({ name: teamName, 'service-accounts': fc.oneof(fc.array(fc.oneof(text, fc.record({ name: text, id: text }, { requiredKeys: [] })), { maxLength: 2 }), anyValue) }, { requiredKeys: [] }),
+);
+const mappingDocument = jsonApiDocument(
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom('scim-group-mapping', 'scim-group-mappings') }, text),
+  fc.record({ 'scim-group-id': fc.oneof(fc.constant('GROUP'), text, anyValue), 'scim-sync-paused': fc.oneof(fc.boolean(), anyValue) }, { requiredKeys: [] }),
+);
+/** Never `paused: true` nor `enabled: false` that a valid token could apply: the run would stop provisioning and test only 403s. */
+const settingsDocument = jsonApiDocument(
+  fc.oneof({ weight: 4, arbitrary: fc.constant('scim-settings') }, text),
+  fc.record(
+    {
+      enabled: fc.oneof(fc.constant(true), text, number, fc.constant(null)),
+      paused: fc.oneof(fc.constant(false), text, number, fc.constant(null)),
+      'site-admin-group-scim-id': fc.oneof(fc.constant('GROUP'), fc.constant(null), text),
+    },
+    { requiredKeys: [] },
+  ),
+);
+const tokenDocument = jsonApiDocument(
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom('scim-tokens', 'authentication-tokens') }, text),
+  fc.record({ description: fc.oneof(text, anyValue), 'expired-at': fc.oneof(dateTime, text, anyValue) }, { requiredKeys: [] }),
+);
+const adminParameter = fc.tuple(
+  fc.oneof(fc.constantFrom('q', 'page[number]', 'page[size]', 'limit', 'at', 'page', 'page[]', 'filter[x]'), fc.string({ maxLength: 8 })),
+  fc.oneof(text, number.map(String), dateTime, oddParameterText),
+);
+const adminQuery = fc
+  .array(fc.tuple(adminParameter, fc.boolean()), { maxLength: 3 })
+  .map((pairs) => pairs.map(([[name, value], raw]) => `${escapeForUrl(name, raw)}=${escapeForUrl(value, raw)}`).join('&'));
+const adminTarget = (method: fc.Arbitrary<string>, path: fc.Arbitrary<string>, body: fc.Arbitrary<Buffer | undefined>): fc.Arbitrary<Target> =>
+  fc.record({ method, path, query: fc.option(adminQuery, { nil: undefined }), body }).map(({ method: m, path: p, query: q, body: b }) => ({
+    method: m,
+    path: p,
+    ...(q === undefined ? {} : { query: q }),
+    ...(b === undefined ? {} : { body: b }),
+  }));
+const auditPath = fc
+  .tuple(fc.constantFrom('users', 'groups', 'teams', 'Users', 'x'), fc.oneof(fc.constantFrom('USER', 'GROUP', 'TEAM'), segment), fc.constantFrom('history', 'as-of', 'x', ''))
+  .map(([kind, id, view]) => `/admin/audit/${kind}/${id}/${view}`);
+/** The administration API's routes (api-docs/admin) with bodies of their kind, and any method on any path below /api/v2. */
+const adminRoute = fc.oneof(
+  adminTarget(fc.constant('GET'), fc.oneof(fc.constantFrom('/admin/scim-settings', '/admin/scim-cleanup', '/admin/scim-tokens', '/admin/scim-groups', '/admin/teams', '/admin/teams/TEAM', '/admin/scim-activity', '/admin/audit/subjects', '/teams/TEAM', '/ping'), auditPath), none),
+  adminTarget(fc.constant('PATCH'), fc.constant('/admin/scim-settings'), fc.oneof(settingsDocument, anyBody)),
+  adminTarget(fc.constant('POST'), fc.constant('/admin/teams'), fc.oneof(teamDocument, anyBody)),
+  adminTarget(fc.constantFrom('POST', 'PATCH', 'DELETE'), fc.constant('/admin/teams/TEAM/scim-group-mapping'), fc.oneof(mappingDocument, anyBody)),
+  adminTarget(fc.constant('POST'), fc.constant('/admin/scim-tokens'), fc.oneof(tokenDocument, anyBody)),
+  adminTarget(fc.constantFrom('GET', 'DELETE'), fc.oneof(fc.constantFrom('/admin/scim-tokens/', '/authentication-tokens/'), fc.constant('/admin/teams/')).chain((root) => segment.map((id) => root + id)), none),
+  adminTarget(
+    fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'), fc.constantFrom('TRACE', 'PROPFIND')),
+    fc.oneof(fc.constantFrom('', '/', '/admin', '/admin/', '/admin/x', '/admin/scim-settings/x', '/admin//teams', '/organizations', '/admin/audit'), segment.map((s) => `/admin/${s}`)),
+    fc.option(anyBody, { nil: undefined }),
+  ),
+);
+const adminContentType = fc.oneof({ weight: 6, arbitrary: fc.constant('application/vnd.api+json') }, contentType);
+/** A request to /api/v2; a DELETE of the SCIM settings (which disables SCIM) never carries the valid token. */
+export const hostileAdminRequest: fc.Arbitrary<HostileRequest> = fc
+  .record({
+    target: adminRoute,
+    contentType: adminContentType,
+    encoding,
+    auth: fc.oneof({ weight: 12, arbitrary: fc.constant('valid' as const) }, { weight: 1, arbitrary: fc.constantFrom('none' as const, 'unknown' as const, 'basic' as const, 'odd-spacing' as const) }),
+  })
+  .map(({ target: t, encoding: e, auth, ...rest }) => ({
+    ...t,
+    ...rest,
+    auth: t.method === 'DELETE' && t.path === '/admin/scim-settings' && auth === 'valid' ? ('unknown' as const) : auth,
+    ...(e === undefined ? {} : { encoding: e }),
+  }));
+
+/** Health, metrics, the settings page and paths outside every API. */
+export const hostileOtherRequest: fc.Arbitrary<HostileRequest> = fc
+  .record({
+    target: target(
+      fc.oneof({ weight: 3, arbitrary: fc.constantFrom('GET', 'HEAD') }, fc.constantFrom('POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE')),
+      fc.oneof(
+        fc.constantFrom('/healthz', '/readyz', '/metrics', '/admin/scim', '/admin/scim/', '/admin/scim/app.js', '/admin/scim/styles.css', '/admin/scim/favicon.svg', '/', '/scim', '/scim/v1/Users', '/api/v1', '/api', '/favicon.ico'),
+        segment.map((s) => `/${s}`),
+      ),
+      fc.option(anyBody, { nil: undefined }),
+    ),
+    contentType,
+    auth: fc.constantFrom('valid' as const, 'none' as const, 'unknown' as const),
+  })
+  .map(({ target: t, ...rest }) => ({ ...t, ...rest }));
+
+/** Requests across the whole service: mostly SCIM (the write path), then the admin API, then the rest. */
+export const hostileServiceRequest: fc.Arbitrary<SurfaceRequest> = fc.oneof(
+  { weight: 6, arbitrary: hostileRequest.map((request) => ({ surface: 'scim' as const, request })) },
+  { weight: 2, arbitrary: hostileAdminRequest.map((request) => ({ surface: 'admin' as const, request })) },
+  { weight: 1, arbitrary: hostileOtherRequest.map((request) => ({ surface: 'other' as const, request })) },
+);
+
+/**
+ * What a raw socket changes in a well-formed request, below what an HTTP client library lets
+ * through: framing (Content-Length against the body, chunked, both), request-target and header
+ * bytes (invalid UTF-8, controls, NUL), the protocol version, oversized headers, Accept and
+ * Authorization forms, Expect.
+ */
+export type RawTwist =
+  | { readonly kind: 'exact' }
+  | { readonly kind: 'content-length-over'; readonly by: number }
+  | { readonly kind: 'content-length-under'; readonly by: number }
+  | { readonly kind: 'chunked' }
+  | { readonly kind: 'chunked-malformed'; readonly size: string }
+  | { readonly kind: 'content-length-and-chunked' }
+  | { readonly kind: 'content-length-twice' }
+  | { readonly kind: 'target-bytes'; readonly bytes: readonly number[] }
+  | { readonly kind: 'header-bytes'; readonly name: string; readonly bytes: readonly number[] }
+  | { readonly kind: 'version'; readonly version: string }
+  | { readonly kind: 'huge-header'; readonly size: number }
+  | { readonly kind: 'header'; readonly name: string; readonly value: string }
+  | { readonly kind: 'authorization'; readonly form: string };
+
+const hostileBytes = fc.oneof(
+  fc.constantFrom([0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe0, 0xa4], [0x00], [0x7f], [0x0b], [0x1b, 0x5b], [0xf0, 0x9f, 0x98, 0x80]),
+  fc.uint8Array({ minLength: 1, maxLength: 6 }).map((bytes) => [...bytes]),
+);
+export const rawTwist: fc.Arbitrary<RawTwist> = fc.oneof(
+  fc.constant({ kind: 'exact' as const }),
+  fc.integer({ min: 1, max: 100 }).map((by) => ({ kind: 'content-length-over' as const, by })),
+  fc.integer({ min: 1, max: 100 }).map((by) => ({ kind: 'content-length-under' as const, by })),
+  fc.constant({ kind: 'chunked' as const }),
+  fc.constantFrom('zz', '-1', 'ffffffffffffffffff', '', '1;ext=\u0000', '0x10').map((size) => ({ kind: 'chunked-malformed' as const, size })),
+  fc.constant({ kind: 'content-length-and-chunked' as const }),
+  fc.constant({ kind: 'content-length-twice' as const }),
+  hostileBytes.map((bytes) => ({ kind: 'target-bytes' as const, bytes })),
+  fc.tuple(fc.constantFrom('Content-Type', 'Authorization', 'Accept', 'If-Match', 'X-Correlation-Id', 'X-Forwarded-For', 'Host', 'User-Agent'), hostileBytes).map(([name, bytes]) => ({ kind: 'header-bytes' as const, name, bytes })),
+  fc.constantFrom('HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.2', 'HTTP/1.1x', 'http/1.1', 'HTTP/11').map((version) => ({ kind: 'version' as const, version })),
+  fc.integer({ min: 8_000, max: 70_000 }).map((size) => ({ kind: 'huge-header' as const, size })),
+  fc
+    .tuple(
+      fc.constantFrom('Accept', 'Accept-Charset', 'Content-Type', 'Expect', 'Transfer-Encoding', 'Accept-Encoding', 'Host', 'X-HTTP-Method-Override', 'Range', 'Content-Range', 'Connection'),
+      fc.constantFrom(
+        'text/html', 'application/xml', '*/*;q=0', 'application/scim+json;q=0', 'application/scim+json; charset=utf-16', 'utf-16', 'application/json; charset="utf-8"; charset=latin1',
+        '100-continue', 'garbage', 'gzip, chunked', 'identity', '*', 'DELETE', 'bytes=0-1', 'keep-alive, Upgrade', '', ' ', 'a'.repeat(2000),
+      ),
+    )
+    .map(([name, value]) => ({ kind: 'header' as const, name, value })),
+  fc
+    .constantFrom('Bearer', 'Bearer ', 'Bearer\tTOKEN', 'Bearer TOKEN, Bearer TOKEN', 'Bearer "TOKEN"', 'BEARER TOKEN', 'Bearer TOKEN=', 'Bearer TOKEN\u00e9', 'Token TOKEN', 'Bearer ' + 'x'.repeat(5000), 'Basic', 'Negotiate abc', 'Bearer TOKEN TOKEN')
+    .map((form) => ({ kind: 'authorization' as const, form })),
+);
+
+/** One request as the bytes a raw socket sends, and whether the server is expected to answer it (not when it waits for promised body bytes that never come). */
+export interface RawWire {
+  readonly bytes: Buffer;
+  readonly expectsAnswer: boolean;
+}
+
+/**
+ * `request` (already through toWire, `root` its surface's prefix) with `twist` applied, as bytes,
+ * with `Connection: close` so that the answer ends with the connection.
+ */
+export function toRawWire(request: WireRequest, root: string, twist: RawTwist, token: string): RawWire {
+  const body = request.body ?? Buffer.alloc(0);
+  const headers: [string, Buffer][] = Object.entries(request.headers).map(([name, value]) => [name, Buffer.from(value, 'latin1')]);
+  let target = Buffer.from(root + request.path, 'latin1');
+  let version = 'HTTP/1.1';
+  let payload = body;
+  let expectsAnswer = true;
+  const setHeader = (name: string, value: Buffer) => {
+    const kept = headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase());
+    headers.length = 0;
+    headers.push(...kept, [name, value]);
+  };
+  headers.push(['Host', Buffer.from('127.0.0.1')]);
+  switch (twist.kind) {
+    case 'exact':
+      headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    case 'content-length-over':
+      // The server waits for bytes that never come; the client's half-close ends the wait.
+      headers.push(['Content-Length', Buffer.from(String(body.length + twist.by))]);
+      expectsAnswer = false;
+      break;
+    case 'content-length-under':
+      headers.push(['Content-Length', Buffer.from(String(Math.max(0, body.length - twist.by)))]);
+      break;
+    case 'chunked':
+      headers.push(['Transfer-Encoding', Buffer.from('chunked')]);
+      payload = Buffer.concat([...(body.length ? [Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n')] : []), Buffer.from('0\r\n\r\n')]);
+      break;
+    case 'chunked-malformed':
+      headers.push(['Transfer-Encoding', Buffer.from('chunked')]);
+      payload = Buffer.concat([Buffer.from(`${twist.size}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]);
+      break;
+    case 'content-length-and-chunked':
+      headers.push(['Content-Length', Buffer.from(String(body.length))], ['Transfer-Encoding', Buffer.from('chunked')]);
+      break;
+    case 'content-length-twice':
+      headers.push(['Content-Length', Buffer.from(String(body.length))], ['Content-Length', Buffer.from(String(body.length + 1))]);
+      break;
+    case 'target-bytes': {
+      // Inside the path below the surface's prefix: the request stays the surface's to answer.
+      const at = root.length + Math.floor((target.length - root.length) / 2);
+      target = Buffer.concat([target.subarray(0, at), Buffer.from(twist.bytes), target.subarray(at)]);
+      headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    }
+    case 'header-bytes':
+      setHeader(twist.name, Buffer.concat([Buffer.from('x'), Buffer.from(twist.bytes), Buffer.from('y')]));
+      headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    case 'version':
+      version = twist.version;
+      headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    case 'huge-header':
+      headers.push(['X-Padding', Buffer.alloc(twist.size, 'a')], ['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    case 'header':
+      setHeader(twist.name, Buffer.from(twist.value, 'utf8'));
+      if (twist.name.toLowerCase() !== 'transfer-encoding') headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+    case 'authorization':
+      setHeader('Authorization', Buffer.from(twist.form.replaceAll('TOKEN', token), 'utf8'));
+      headers.push(['Content-Length', Buffer.from(String(body.length))]);
+      break;
+  }
+  setHeader('Connection', Buffer.from('close'));
+  const head = Buffer.concat([
+    Buffer.from(`${request.method} `, 'latin1'),
+    target,
+    Buffer.from(` ${version}\r\n`, 'latin1'),
+    ...headers.flatMap(([name, value]) => [Buffer.from(`${name}: `, 'latin1'), value, Buffer.from('\r\n')]),
+    Buffer.from('\r\n'),
+  ]);
+  return { bytes: Buffer.concat([head, payload]), expectsAnswer };
 }

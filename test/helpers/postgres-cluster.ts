@@ -35,7 +35,8 @@ function newestVersion(): string {
   return versions.sort((a, b) => Number(b) - Number(a))[0]!;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 nothing listens on at the moment of asking. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { valueFilterPath } from '../helpers/hostile-requests';
 import { ENTERPRISE, ERROR, GROUP_SCHEMA, PATCH_OP, newUser, startScimApi, type ScimApiUnderTest } from '../helpers/scim-api';
 
 /** RFC 7644 §3.12 scimType values; a 400 must carry one. */
@@ -13,6 +14,7 @@ const paths = fc.oneof(
     'emails[', 'emails]', '..', '', ' ', 'name..givenName', 'members[value eq]',
   ),
   fc.string({ maxLength: 30 }),
+  valueFilterPath,
 );
 const values = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),

@@ -76,7 +76,7 @@ if ('skip' in target) {
         ...options,
       });
 
-    const startSync = () =>
+    const startSync = (overrides: { chunkBudgetMs?: number } = {}) =>
       startTeamSync({
         pool: syncDb.pool,
         kafka: createKafka({ brokers, clientId: 'team-sync-under-test', log: log.child({ component: 'kafka' }), connectionTimeout: 1000 }),
@@ -90,6 +90,7 @@ if ('skip' in target) {
         onApplied(events, at) {
           for (const event of events) if (!appliedAt.has(event.id)) appliedAt.set(event.id, at);
         },
+        ...overrides,
       });
 
     beforeAll(async () => {
@@ -384,6 +385,19 @@ if ('skip' in target) {
       expect(await converged()).toEqual(before);
       expect(teamSync.stats()).toMatchObject({ applied: 0, duplicates: messages });
       console.log(`[team-sync] redelivery of ${messages} messages: ${JSON.stringify(teamSync.stats())}`);
+    });
+
+    it('commits a chunk once its time budget is spent, so that a slow catch-up still heartbeats between transactions', async () => {
+      const before = await converged();
+      const messages = (await teamSync.lag()).partitions.reduce((sum, p) => sum + Number(p.high), 0);
+      await teamSync.stop();
+      await syncDb.pool.query(`UPDATE ${tablesIn(SCHEMA)('offsets')} SET next_offset = 0 WHERE topic = $1`, [topic]);
+      // A budget of 0 ms: every transaction takes exactly one message, whatever the fetch size.
+      teamSync = await startSync({ chunkBudgetMs: 0 });
+      expect(await converged()).toEqual(before);
+      expect(teamSync.stats()).toMatchObject({ applied: 0, duplicates: messages, transactions: messages });
+      await teamSync.stop();
+      teamSync = await startSync();
     });
 
     it('dedupes a batch the publisher sent twice (killed between the broker acknowledgement and its checkpoint)', async () => {

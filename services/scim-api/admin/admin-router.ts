@@ -1,7 +1,9 @@
 import express, { Router, type RequestHandler } from 'express';
 import { requireValidRequestRoot } from '../http/public-url';
+import { verifyUtf8 } from '../http/strict-utf8';
 import { bearerAuthentication, type ScimTokenVerifier } from '../scim/authentication';
-import { jsonApiErrorMiddleware, notFoundHandler } from './json-api';
+import { hasUnparsedBody } from '../scim/request-body';
+import { AdminApiError, JSON_API_CONTENT_TYPE, jsonApiErrorMiddleware, notFoundHandler } from './json-api';
 
 export interface AdminRouterDependencies {
   readonly adminTokenVerifiers: readonly ScimTokenVerifier[];
@@ -29,7 +31,15 @@ export function adminRouter({ adminTokenVerifiers, maxBodyBytes, routes, adverti
   });
   router.use(requireValidRequestRoot);
   router.use(bearerAuthentication(adminTokenVerifiers, 'admin'));
-  router.use(express.json({ limit: maxBodyBytes, type: ['application/vnd.api+json', 'application/json'] }));
+  router.use(express.json({ limit: maxBodyBytes, type: [JSON_API_CONTENT_TYPE, 'application/json'], verify: verifyUtf8 }));
+  router.use((req, _res, next) => {
+    // A body of another type (text/plain, a form, application/scim+json) is left unread by the
+    // parser: 415 naming the type to send, rather than "not a JSON:API document".
+    if (!hasUnparsedBody(req)) return next();
+    const type = req.get('content-type');
+    const what = type === undefined ? 'a body without Content-Type' : `Content-Type ${JSON.stringify(type)}`;
+    next(new AdminApiError(415, `${what} is not accepted; send a JSON:API document as ${JSON_API_CONTENT_TYPE}`));
+  });
   for (const [path, handlers] of Object.entries(routes)) router.use(path, ...(Array.isArray(handlers) ? handlers : [handlers]));
   router.use(notFoundHandler);
   router.use(jsonApiErrorMiddleware);

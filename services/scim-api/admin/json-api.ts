@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { findUnstorableString } from '../../../shared/db/storable-text';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
 import { logFailure, toScimError } from '../scim/error-middleware';
+import { INVALID_UTF8 } from '../http/strict-utf8';
 import type { Page } from './pagination';
 
 /** JSON:API's media type; every admin response, errors included, carries it. */
@@ -219,6 +220,7 @@ function toAdminError(error: unknown): ScimError | undefined {
   if (!known) return undefined;
   const parser = error as { type?: string; limit?: number };
   if (parser.type === 'entity.parse.failed') return new AdminApiError(400, 'the request body is not valid JSON');
+  if (parser.type === INVALID_UTF8) return new AdminApiError(400, 'the body is not valid UTF-8');
   if (parser.type === 'entity.too.large' && typeof parser.limit === 'number') return new AdminApiError(413, `the request body is larger than ${parser.limit} bytes`);
   return known;
 }

@@ -9,6 +9,7 @@ import type { CommandContext } from '../../../shared/domain/metadata';
 import { scimErrors } from '../../../shared/scim/errors';
 import type { PatchOperation } from '../../../shared/scim/patch/operation';
 import { findUserNames } from '../../../shared/uniqueness/directory';
+import type { RevisionPrecondition } from '../../../shared/commands/precondition';
 import { uniqueKey, type UniqueKey } from '../../../shared/uniqueness/keys';
 
 export type GroupResult = CommandResult<GroupState, GroupEvent>;
@@ -33,9 +34,9 @@ export interface GroupInput {
 
 export interface GroupCommands {
   create(input: GroupInput & { displayName: string }, context: CommandContext): Promise<GroupResult>;
-  replace(groupId: string, input: GroupInput, context: CommandContext, expectedRevision?: bigint): Promise<GroupResult>;
-  patch(groupId: string, operations: readonly PatchOperation[], context: CommandContext, expectedRevision?: bigint): Promise<GroupResult>;
-  remove(groupId: string, context: CommandContext, expectedRevision?: bigint): Promise<GroupResult>;
+  replace(groupId: string, input: GroupInput, context: CommandContext, precondition?: RevisionPrecondition): Promise<GroupResult>;
+  patch(groupId: string, operations: readonly PatchOperation[], context: CommandContext, precondition?: RevisionPrecondition): Promise<GroupResult>;
+  remove(groupId: string, context: CommandContext, precondition?: RevisionPrecondition): Promise<GroupResult>;
 }
 
 export function createGroupCommands({
@@ -63,12 +64,13 @@ export function createGroupCommands({
     }
   }
 
-  const run = (groupId: string, command: GroupCommand, expectedRevision?: bigint) =>
+  const run = (groupId: string, command: GroupCommand, precondition?: RevisionPrecondition) =>
     handleCommand(deps, groupStreamId(groupId), decider, command, {
       keysOf: groupKeys,
       owner: { stream: groupStreamId(groupId), id: groupId },
       validate: (_events, before, after) => assertUsersExist(before, after),
-      ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      ...(precondition === undefined ? {} : { precondition }),
+      exists: (state) => state.status === 'Active',
       // Its id was made for this command: there is no stream to read.
       newStream: command.type === 'CreateGroup',
     });
@@ -82,12 +84,12 @@ export function createGroupCommands({
         context,
       });
     },
-    replace: (groupId, input, context, expectedRevision) =>
-      run(groupId, { type: 'ReplaceGroup', data: { groupId, ...input }, context }, expectedRevision),
-    patch: (groupId, operations, context, expectedRevision) =>
-      run(groupId, { type: 'PatchGroup', data: { groupId, operations }, context }, expectedRevision),
-    async remove(groupId, context, expectedRevision) {
-      const result = await run(groupId, { type: 'DeleteGroup', data: { groupId }, context }, expectedRevision);
+    replace: (groupId, input, context, precondition) =>
+      run(groupId, { type: 'ReplaceGroup', data: { groupId, ...input }, context }, precondition),
+    patch: (groupId, operations, context, precondition) =>
+      run(groupId, { type: 'PatchGroup', data: { groupId, operations }, context }, precondition),
+    async remove(groupId, context, precondition) {
+      const result = await run(groupId, { type: 'DeleteGroup', data: { groupId }, context }, precondition);
       // Also when this delete found the group already gone: a crash may have cut the follow-up short.
       await onDeleted?.(groupId, context);
       return result;

@@ -10,6 +10,7 @@ import type { CommandContext } from '../../../shared/domain/metadata';
 import type { PatchOperation } from '../../../shared/scim/patch/operation';
 import { findLinkableAccount } from '../../../shared/uniqueness/directory';
 import { uniqueKey, type UniqueKey } from '../../../shared/uniqueness/keys';
+import type { RevisionPrecondition } from '../../../shared/commands/precondition';
 import { UniqueKeyTakenError } from '../../../shared/uniqueness/unique-key-table';
 
 export type UserResult = CommandResult<UserState, UserEvent>;
@@ -29,9 +30,9 @@ export function userKeys(state: UserState): UniqueKey[] {
 
 export interface UserCommands {
   provision(input: { attributes: UserAttributes; active: boolean }, context: CommandContext): Promise<UserResult>;
-  replace(userId: string, input: { attributes: UserAttributes; active?: boolean }, context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
-  patch(userId: string, operations: readonly PatchOperation[], context: CommandContext, expectedRevision?: bigint): Promise<UserResult>;
-  remove(userId: string, context: CommandContext, expectedRevision?: bigint, reason?: 'scim-disabled'): Promise<UserResult>;
+  replace(userId: string, input: { attributes: UserAttributes; active?: boolean }, context: CommandContext, precondition?: RevisionPrecondition): Promise<UserResult>;
+  patch(userId: string, operations: readonly PatchOperation[], context: CommandContext, precondition?: RevisionPrecondition): Promise<UserResult>;
+  remove(userId: string, context: CommandContext, precondition?: RevisionPrecondition, reason?: 'scim-disabled'): Promise<UserResult>;
 }
 
 export function createUserCommands({
@@ -44,11 +45,12 @@ export function createUserCommands({
   /** An unlinked registered account with this email (shared/uniqueness/account-emails.ts keeps that cheap). */
   linkableAccount?: (email: string) => Promise<string | undefined>;
 }): UserCommands {
-  const run = (userId: string, command: UserCommand, expectedRevision?: bigint) =>
+  const run = (userId: string, command: UserCommand, precondition?: RevisionPrecondition) =>
     handleCommand(deps, userStreamId(userId), userDecider, command, {
       keysOf: userKeys,
       owner: { stream: userStreamId(userId), id: userId },
-      ...(expectedRevision === undefined ? {} : { expectedRevision }),
+      ...(precondition === undefined ? {} : { precondition }),
+      exists: (state) => state.status === 'Active' || state.status === 'Deactivated',
       // Its id was made for this command: there is no stream to read.
       newStream: command.type === 'ProvisionUser',
     });
@@ -72,11 +74,11 @@ export function createUserCommands({
         throw error;
       }
     },
-    replace: (userId, { attributes, active }, context, expectedRevision) =>
-      run(userId, { type: 'ReplaceUser', data: { userId, attributes, ...(active === undefined ? {} : { active }) }, context }, expectedRevision),
-    patch: (userId, operations, context, expectedRevision) =>
-      run(userId, { type: 'PatchUser', data: { userId, operations }, context }, expectedRevision),
-    remove: (userId, context, expectedRevision, reason) =>
-      run(userId, { type: 'DeleteUser', data: { userId, ...(reason ? { reason } : {}) }, context }, expectedRevision),
+    replace: (userId, { attributes, active }, context, precondition) =>
+      run(userId, { type: 'ReplaceUser', data: { userId, attributes, ...(active === undefined ? {} : { active }) }, context }, precondition),
+    patch: (userId, operations, context, precondition) =>
+      run(userId, { type: 'PatchUser', data: { userId, operations }, context }, precondition),
+    remove: (userId, context, precondition, reason) =>
+      run(userId, { type: 'DeleteUser', data: { userId, ...(reason ? { reason } : {}) }, context }, precondition),
   };
 }

@@ -31,12 +31,32 @@ export function configurePublicUrls(app: { set(name: string, value: unknown): un
 }
 
 /**
+ * How many `Host` field lines the request carries. Node keeps only the first in `req.headers`;
+ * `req.rawHeaders` (name, value, name, value, …) has them all.
+ */
+export function hostFieldLines(req: Pick<Request, 'rawHeaders'>): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'host') count += 1;
+  return count;
+}
+
+/**
+ * RFC 9112 §3.2: a server MUST answer 400 to a request with more than one Host field line, whatever
+ * it builds its URLs on (a client and a proxy may read different ones).
+ * @throws ScimError 400 invalidSyntax.
+ */
+function requireOneHost(req: Request): void {
+  if (hostFieldLines(req) > 1) throw scimErrors.invalidSyntax('the request has more than one Host header (RFC 9112 §3.2)');
+}
+
+/**
  * The root URL (`https://scim.example.com`) the client reached the service at: `req.protocol` and
  * `req.host`, which Express takes from X-Forwarded-Proto / X-Forwarded-Host only when the peer is
  * a trusted proxy (TRUST_PROXY), and from the connection and the Host header otherwise. A client
  * can never have the service write another scheme than http or https, nor a malformed host.
  * @throws ScimError 400 invalidSyntax when the scheme or host is not valid: RFC 9112 §3.2 has a
- * server answer 400 to a Host field with an invalid value.
+ * server answer 400 to a Host field with an invalid value (and to more than one Host line, which
+ * requireValidScimBaseUrl and requireValidRequestRoot refuse before any URL is built).
  */
 export function requestRootUrl(req: Request): string {
   const protocol = req.protocol;
@@ -65,6 +85,7 @@ export function scimBaseUrl(req: Request): string {
 function requireValid(urlOf: (req: Request) => string): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
+      requireOneHost(req);
       urlOf(req);
       next();
     } catch (error) {
@@ -73,7 +94,7 @@ function requireValid(urlOf: (req: Request) => string): RequestHandler {
   };
 }
 
-/** For /scim/v2: 400 when SCIM_BASE_URL is unset and the request's scheme or host is not valid. */
+/** For /scim/v2: 400 for two Host lines, or when SCIM_BASE_URL is unset and the request's scheme or host is not valid. */
 export const requireValidScimBaseUrl = requireValid(scimBaseUrl);
 
 /** For the admin API (its links are built on the request's own root): 400 when its scheme or host is not valid. */

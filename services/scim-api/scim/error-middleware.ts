@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { unavailableError } from '../../../shared/infrastructure/unavailable';
 import { ScimError, scimErrors } from '../../../shared/scim/errors';
+import { INVALID_UTF8 } from '../http/strict-utf8';
 import { sendScimError } from './responses';
 
 /**
@@ -33,6 +34,8 @@ export function toScimError(error: unknown): ScimError | undefined {
       return scimErrors.payloadTooLarge(`the request body is larger than ${typeof limit === 'number' ? `${limit} bytes` : 'the limit'}`);
     case 'entity.parse.failed':
       return scimErrors.invalidSyntax('the request body is not valid JSON');
+    case INVALID_UTF8:
+      return scimErrors.invalidSyntax('the body is not valid UTF-8');
     case 'encoding.unsupported':
       return scimErrors.unsupportedMediaType('unsupported Content-Encoding; send the body as identity, gzip, deflate or br');
     case 'charset.unsupported':
@@ -53,9 +56,11 @@ export function toScimError(error: unknown): ScimError | undefined {
 
 /**
  * How a failed request is logged: a 503 (a dependency down, a read model behind, too many
- * concurrent changes) is the service's condition, not a fault, so `warn`; any other 5xx is `error`.
+ * concurrent changes) is the service's condition, not a fault, so `warn`; 501 (an endpoint the
+ * service leaves out: /Me, /Bulk) is the client's choice, not logged; any other 5xx is `error`.
  */
 export function logFailure(req: Request, error: unknown, known: ScimError): void {
+  if (known.status === 501) return;
   if (known.status === 503) req.log.warn({ err: error }, 'request failed: service unavailable');
   else if (known.status >= 500) req.log.error({ err: error }, 'request failed');
 }

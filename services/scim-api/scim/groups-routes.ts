@@ -13,7 +13,7 @@ import { projectAttributes, projectionFrom, type AttributeProjection } from './a
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';
 import { renderGroup, type GroupView } from './render';
-import { expectedRevisionFrom, logIgnored, sendScim, versionOf } from './responses';
+import { preconditionFrom, logIgnored, sendScim, versionOf } from './responses';
 import { isResourceId, resourceId, scimBaseUrl } from './request';
 
 export interface GroupsRoutesDependencies {
@@ -97,14 +97,14 @@ export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, m
     const id = resourceId(req, 'Group');
     const { ignored, ...input } = parseGroupRequest(req.body, { method: 'PUT', id });
     logIgnored(req, ignored);
-    const result = await commands.replace(id, input, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    const result = await commands.replace(id, input, commandContext(req, clock), preconditionFrom(req));
     send(req, res, 200, await afterWrite(req, result));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = resourceId(req, 'Group');
     const operations = parsePatchRequest(req.body, 'Group', { maxOperations: maxPatchOperations });
-    const result = await commands.patch(id, operations, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    const result = await commands.patch(id, operations, commandContext(req, clock), preconditionFrom(req));
     // The platform documents 200 with the group (RFC 7644 §3.5.2 allows 204 too); attributes and
     // excludedAttributes shape it as on a GET (Entra sends excludedAttributes=members).
     send(req, res, 200, await afterWrite(req, result));
@@ -114,7 +114,7 @@ export function groupsRoutes({ commands, queries, readYourWrites, clock, pool, m
     // Idempotent: an id that names no group (even one that could not) is already deleted.
     if (!isResourceId(req.params.id)) return void res.status(204).end();
     const id = resourceId(req, 'Group');
-    await commands.remove(id, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    await commands.remove(id, commandContext(req, clock), preconditionFrom(req));
     res.status(204).end();
   });
 

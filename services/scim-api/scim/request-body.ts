@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { findUnstorableString } from '../../../shared/db/storable-text';
 import { type ScimError, scimErrors } from '../../../shared/scim/errors';
+import { verifyUtf8 } from '../http/strict-utf8';
 
 /**
  * How deeply a SCIM request body may nest arrays and objects. The deepest document SCIM defines is
@@ -11,6 +12,15 @@ import { type ScimError, scimErrors } from '../../../shared/scim/errors';
 export const MAX_BODY_DEPTH = 32;
 
 const WITH_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Whether a POST, PUT or PATCH carries a body that the JSON parser left unread, because its
+ * Content-Type is not one it parses (or there is none): such a body must be refused (415), never
+ * read as "no body".
+ */
+export function hasUnparsedBody(req: Request): boolean {
+  return req.body === undefined && WITH_BODY.has(req.method) && hasBody(req);
+}
 
 /** RFC 9112 §6.3: a request has a body when it says how long it is (and that is not 0) or is chunked. */
 function hasBody(req: Request): boolean {
@@ -37,7 +47,7 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
  * The JSON body of a SCIM request, checked before any route reads it:
  * - parsed as `application/scim+json` or `application/json` (Entra and common tools send both),
  *   gzip/deflate/br bodies decoded, at most `maxBytes` after decoding (413 past it); a POST, PUT
- *   or PATCH body of another type is 415;
+ *   or PATCH body of another type is 415; bytes that are not UTF-8 are 400 `invalidSyntax`;
  * - nested at most {@link MAX_BODY_DEPTH} levels (400 `invalidSyntax`);
  * - every string, and every key, storable in Postgres: no U+0000 and no unpaired surrogate
  *   (400 `invalidValue` naming the first such place, e.g. `$.name.givenName`), so such input is
@@ -45,12 +55,12 @@ export function jsonDepthExceeds(value: unknown, limit: number): boolean {
  * Errors of the parser itself are rendered by the SCIM error middleware (error-middleware.ts).
  */
 export function scimJsonBody(maxBytes: number): RequestHandler[] {
-  const parse = express.json({ limit: maxBytes, type: ['application/json', 'application/scim+json', 'application/*+json'] });
+  const parse = express.json({ limit: maxBytes, type: ['application/json', 'application/scim+json', 'application/*+json'], verify: verifyUtf8 });
   const check = (req: Request, _res: Response, next: NextFunction): void => {
     const body: unknown = req.body;
     if (body === undefined) {
       // A body the parser left alone is not JSON; reading it as "no body" would drop what was sent.
-      if (WITH_BODY.has(req.method) && hasBody(req)) {
+      if (hasUnparsedBody(req)) {
         const type = req.get('content-type');
         const what = type === undefined ? 'a body without Content-Type' : `Content-Type ${JSON.stringify(type)}`;
         return next(scimErrors.unsupportedMediaType(`${what} is not JSON; send application/scim+json (RFC 7644 §3.1) or application/json`));

@@ -11,6 +11,7 @@ import type { GroupCommands } from '../commands/groups';
 import type { UserCommands } from '../commands/users';
 import { requireValidScimBaseUrl } from '../http/public-url';
 import { methodNotAllowed } from './allowed-methods';
+import { notImplementedEndpoints } from './not-implemented';
 import { bearerAuthentication, type ScimTokenVerifier } from './authentication';
 import { discoveryRoutes } from './discovery-routes';
 import { scimErrorMiddleware } from './error-middleware';
@@ -47,6 +48,7 @@ export function scimRouter(deps: ScimRouterDependencies): Router {
   router.use(requireValidScimBaseUrl);
   router.use(bearerAuthentication(deps.tokenVerifiers, 'SCIM', { failures: deps.rateLimits.authFailures }));
   router.use(methodNotAllowed);
+  router.use(notImplementedEndpoints);
   // Discovery answers in every state and is not rate limited; Users and Groups are limited and
   // gated before their bodies are read.
   router.use(['/Users', '/Groups'], scimRateLimit(deps.rateLimits.requests), scimStateGate(deps.status));

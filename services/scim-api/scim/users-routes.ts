@@ -11,7 +11,7 @@ import { projectAttributes, projectionFrom } from './attribute-projection';
 import { commandContext } from './command-context';
 import { ifNoneMatchHits, sendListResponse } from './list-response';
 import { renderUser, type UserView } from './render';
-import { expectedRevisionFrom, logIgnored, sendScim, versionOf } from './responses';
+import { preconditionFrom, logIgnored, sendScim, versionOf } from './responses';
 import { resourceId, scimBaseUrl } from './request';
 
 export interface UsersRoutesDependencies {
@@ -84,20 +84,20 @@ export function usersRoutes({ commands, queries, readYourWrites, clock, maxPatch
     const id = resourceId(req, 'User');
     const input = parseUserRequest(req.body, { method: 'PUT', id });
     logIgnored(req, input.ignored);
-    const result = await commands.replace(id, { attributes: input.attributes, ...(input.active === undefined ? {} : { active: input.active }) }, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    const result = await commands.replace(id, { attributes: input.attributes, ...(input.active === undefined ? {} : { active: input.active }) }, commandContext(req, clock), preconditionFrom(req));
     send(req, res, 200, await afterWrite(result, false));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
     const operations = parsePatchRequest(req.body, 'User', { maxOperations: maxPatchOperations });
-    const result = await commands.patch(id, operations, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    const result = await commands.patch(id, operations, commandContext(req, clock), preconditionFrom(req));
     send(req, res, 200, await afterWrite(result, false));
   });
 
   router.delete('/:id', async (req, res) => {
     const id = resourceId(req, 'User');
-    await commands.remove(id, commandContext(req, clock), expectedRevisionFrom(req.get('if-match')));
+    await commands.remove(id, commandContext(req, clock), preconditionFrom(req));
     res.status(204).end();
   });
 

@@ -1,3 +1,4 @@
+import { isStorable } from '../../db/storable-text';
 import type { ScimError } from '../errors';
 import type { CompareValue } from './ast';
 
@@ -98,9 +99,22 @@ export class FilterLexer {
 
   /**
    * RFC 7644 §3.4.2.2 `compValue`, or an unquoted value kept as a string (Entra: `externalId eq abc`).
-   * @throws the caller's error for a missing value, or one in quotes other than JSON's double quotes.
+   * @throws the caller's error for a missing value, one in quotes other than JSON's double quotes, or
+   * a string holding U+0000 or an unpaired surrogate (written `\u0000`, `\ud800`): Postgres stores
+   * neither, so no stored value could match it, and a PATCH that creates a value from the filter's
+   * equalities (`emails[type eq "\ud800"].value`) could not append it.
    */
   nextValue(operator: Token): ValueToken {
+    const token = this.readValue(operator);
+    if (typeof token.value === 'string' && !isStorable(token.value)) {
+      throw this.fail(
+        `the value at offset ${token.start} holds U+0000 or an unpaired UTF-16 surrogate, which no attribute can store`,
+      );
+    }
+    return token;
+  }
+
+  private readValue(operator: Token): ValueToken {
     const start = this.skipWhitespace(this.position);
     const first = this.text[start];
     if (first === undefined || first === ')' || first === ']' || first === '(' || first === '[') {

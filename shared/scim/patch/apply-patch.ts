@@ -240,6 +240,8 @@ function writeAt(container: Node, target: PatchTarget, mode: Mode, value: JsonVa
 /** RFC 7644 §3.5.2.1 and §3.5.2.3 with a value filter: `emails[type eq "work"]`, `emails[type eq "work"].value`. */
 function writeFiltered(container: Node, target: PatchTarget, filter: ResolvedFilter, mode: Mode, value: JsonValue): void {
   const { attribute, subAttribute, label } = target;
+  // A member's sub-attribute passes the checks an added member does (only users can be members).
+  if (isMembers(attribute) && subAttribute !== undefined) normalizeComplex(attribute, { [subAttribute.name]: value }, label);
   const normalized = subAttribute === undefined ? normalizeOne(attribute, value, label) : normalize(subAttribute, value, label);
   const writeInto = (element: Node) => {
     if (subAttribute !== undefined) return assign(element, subAttribute, structuredClone(normalized), mode, label);
@@ -258,8 +260,10 @@ function writeFiltered(container: Node, target: PatchTarget, filter: ResolvedFil
   }
 
   // Entra maps `emails[type eq "work"].value` and expects the work email to be created when there is
-  // none; RFC 7644 §3.5.2.3 otherwise asks for noTarget when a replace filter matches nothing.
-  const seed = subAttribute !== undefined || mode === 'add' ? equalitiesOf(filter) : undefined;
+  // none; RFC 7644 §3.5.2.3 otherwise asks for noTarget when a replace filter matches nothing, and
+  // so does a replace of a member's sub-attribute: a replace never makes a user a member.
+  const seedsOnReplace = subAttribute !== undefined && !isMembers(attribute);
+  const seed = seedsOnReplace || mode === 'add' ? equalitiesOf(filter) : undefined;
   if (seed === undefined) throw scimErrors.noTarget(`${quote(label)} matches no value`);
   const element = stripNulls(normalizeOne(attribute, seed, label)) as Node;
   writeInto(element);

@@ -43,6 +43,14 @@ describe('parsePatchPath', () => {
     });
   });
 
+  it('rejects a string literal Postgres cannot store as invalidPath, before a replace could create a value from it', () => {
+    expect(thrownBy(() => parsePatchPath('emails[type eq "home" and display eq "\\udfff"].value'))).toMatchObject({
+      status: 400,
+      scimType: 'invalidPath',
+      detail: `invalid path 'emails[type eq "home" and display eq "\\udfff"].value': the value at offset 37 holds U+0000 or an unpaired UTF-16 surrogate, which no attribute can store`,
+    });
+  });
+
   it('any text either parses or is rejected with 400 invalidPath, never another error', () => {
     fc.assert(
       fc.property(
