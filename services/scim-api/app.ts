@@ -51,8 +51,10 @@ export function createApp({ log, readiness, readyTimeoutMs, metrics = createHttp
       serializers: { req: redactRequest },
       // Probes and scrapes would drown the request log.
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
-      // A 503 is a condition of the service (a dependency down, starting, overloaded), not a fault.
-      customLogLevel: (_req, res, error) => (res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // Not faults, so not errors: a 503 is a condition of the service (a dependency down, starting,
+      // overloaded), a 501 an endpoint it leaves out (/Me, /Bulk, the root .search).
+      customLogLevel: (_req, res, error) =>
+        res.statusCode === 503 || res.statusCode === 501 ? 'warn' : error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
   app.use(metrics.middleware);
