@@ -12,7 +12,7 @@ help:
 	@echo "make test             type-check, lint and run every test (starts the local Kafka if none answers;"
 	@echo "                      needs Chromium for the settings page test)"
 	@echo "make test-reliability the reliability suite at full scale (kill -9 x 20, Postgres and Kafka outages, a 5-minute"
-	@echo "                      soak; about 15 minutes; own Postgres cluster and broker) and its report"
+	@echo "                      soak; about 25 minutes; own Postgres cluster and broker) and its report"
 	@echo "                      bench/results/reliability.md (make test runs it at a quick scale)"
 	@echo "make install          npm ci (make run and make test do it when package-lock.json changed)"
 	@echo "make build            compile TypeScript to dist/"
