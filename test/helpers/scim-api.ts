@@ -1,3 +1,4 @@
+import { eventsAfter } from './event-log';
 import type { Express } from 'express';
 import request from 'supertest';
 import type { Clock } from '../../shared/clock';
@@ -91,15 +92,7 @@ export async function startScimApi(label: string, env: Record<string, string> = 
       if (body !== undefined) test = test.set('Content-Type', 'application/scim+json').send(typeof body === 'string' ? body : JSON.stringify(body));
       return test;
     },
-    async allEvents() {
-      const events: RecordedEvent[] = [];
-      for (;;) {
-        const last = events[events.length - 1];
-        const page = await store.readAll({ ...(last ? { after: last.position } : {}), maxCount: 1000 });
-        if (page.length === 0) return events;
-        events.push(...page);
-      }
-    },
+    allEvents: () => eventsAfter(store),
     async close() {
       await closeApi();
       await readModels.stop();

@@ -1,9 +1,9 @@
+import { eventsAfter } from '../helpers/event-log';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createPostgresEventStore } from '../../shared/eventstore/postgres/postgres-event-store';
 import type { Position, RecordedEvent } from '../../shared/eventstore/port';
-import { resolveKafkaSync } from '../helpers/kafka';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { ADMIN_TOKEN, GROUP_SCHEMA, newUser, patchOp, SCIM_TOKEN } from '../helpers/scim-api';
 import { killAllServices } from '../helpers/service-process';
@@ -11,7 +11,7 @@ import { assertNothingLost, verifyNothingLost } from './harness/checks';
 import { WriteLedger } from './harness/ledger';
 import { seededPrng, type Prng } from './harness/prng';
 import { reliabilityScale, statusCounts, writeScenarioResult } from './harness/scenario-result';
-import { startService, type ServiceUnderTest } from './harness/service';
+import { scenarioBrokers, type ServiceUnderTest, startService } from './harness/service';
 import { checkSerialOrder, type AcknowledgedRequest, type ModelState, type Mutation } from './concurrency-model';
 
 /**
@@ -29,7 +29,7 @@ const CLIENTS = scale === 'full' ? 100 : 20;
 const REQUESTS_PER_CLIENT = scale === 'full' ? 10 : 8;
 const USERS = scale === 'full' ? 20 : 8;
 const SEED = 1304;
-const kafka = resolveKafkaSync();
+const brokersOrSkip = scenarioBrokers('scenario 4');
 
 /** Few values, so that concurrent requests often collide and some are no-ops. */
 const GROUP_NAMES = ['Crowd A', 'Crowd B', 'Crowd C'];
@@ -87,10 +87,10 @@ function flipCase(text: string, seed: number): string {
   return [...text].map((c, i) => (i < 5 && (seed >> i) & 1 ? c.toUpperCase() : c)).join('');
 }
 
-(('brokers' in kafka) ? describe : describe.skip)(`scenario 4: concurrency on two instances (${scale})`, () => {
+(brokersOrSkip ? describe : describe.skip)(`scenario 4: concurrency on two instances (${scale})`, () => {
   let db: TestDatabase;
   const instances: ServiceUnderTest[] = [];
-  const brokers = 'brokers' in kafka ? kafka.brokers : [];
+  const brokers = brokersOrSkip ?? [];
   const topic = `reliability-concurrency-${randomUUID()}`;
   const ledger = new WriteLedger();
   const statuses: number[] = [];
@@ -112,17 +112,7 @@ function flipCase(text: string, seed: number): string {
     await db?.drop();
   }, 60_000);
 
-  async function allEventsAfter(after: Position | undefined): Promise<RecordedEvent[]> {
-    const store = createPostgresEventStore({ pool: db.pool });
-    const events: RecordedEvent[] = [];
-    for (;;) {
-      const last = events[events.length - 1];
-      const from = last ? last.position : after;
-      const page = await store.readAll({ ...(from ? { after: from } : {}), maxCount: 1000 });
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
-  }
+  const allEventsAfter = (after: Position | undefined): Promise<RecordedEvent[]> => eventsAfter(createPostgresEventStore({ pool: db.pool }), after);
 
   it('20 creators of one userName in mixed case on two instances: exactly one 201, the rest 409 uniqueness', async () => {
     const variants = Array.from({ length: 20 }, (_, i) => flipCase('concurrent.creator@example.com', i));

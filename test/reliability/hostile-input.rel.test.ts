@@ -1,3 +1,4 @@
+import { eventsAfter } from '../helpers/event-log';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -17,14 +18,11 @@ import {
   type TargetIds,
   type WireRequest,
 } from '../helpers/hostile-requests';
-import { resolveKafkaSync } from '../helpers/kafka';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { ADMIN_TOKEN, ERROR, GROUP_SCHEMA, newUser, SCIM_TOKEN } from '../helpers/scim-api';
-import { killAllServices } from '../helpers/service-process';
 import { assertNothingLost, verifyNothingLost } from './harness/checks';
 import { WriteLedger, type ResourceType } from './harness/ledger';
 import { reliabilityScale, statusCounts, writeScenarioResult } from './harness/scenario-result';
-import { startService, type ServiceUnderTest } from './harness/service';
+import { scenarioBrokers, serviceOnTestDatabase } from './harness/service';
 
 /**
  * Scenario 5 of issue 13: generated hostile requests (test/helpers/hostile-requests.ts, fast-check)
@@ -46,7 +44,7 @@ const RAW_EVERY = 4;
 const SEED = 1305;
 /** RFC 7644 §3.12 scimType values; a 400 must carry one. */
 const SCIM_TYPES = ['invalidFilter', 'tooMany', 'uniqueness', 'mutability', 'invalidSyntax', 'invalidPath', 'noTarget', 'invalidValue', 'invalidVers', 'sensitive'];
-const kafka = resolveKafkaSync();
+const brokersOrSkip = scenarioBrokers('scenario 5');
 
 interface Answer {
   /** 0: no answer (the connection closed first, or the client gave up). */
@@ -212,37 +210,15 @@ function problemWith(exchange: Exchange): string | undefined {
 /** A resource's own path (Express routes ignore case and a trailing slash). */
 const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/?$/i;
 
-(('brokers' in kafka) ? describe : describe.skip)(`scenario 5: ${REQUESTS} hostile requests (${scale})`, () => {
-  let db: TestDatabase;
-  let service: ServiceUnderTest;
-  const brokers = 'brokers' in kafka ? kafka.brokers : [];
-  const topic = `reliability-hostile-${randomUUID()}`;
+(brokersOrSkip ? describe : describe.skip)(`scenario 5: ${REQUESTS} hostile requests (${scale})`, () => {
+  const brokers = brokersOrSkip ?? [];
+  const scenario = serviceOnTestDatabase('hostile', brokers);
+  afterAll(() => agent.destroy());
 
-  beforeAll(async () => {
-    db = await createTestDatabase('rel_hostile', { migrate: false });
-    service = await startService({ databaseUrl: db.url, brokers, topic });
-  }, 180_000);
-
-  afterAll(async () => {
-    agent.destroy();
-    await service?.stop();
-    await killAllServices();
-    await db?.drop();
-  }, 60_000);
-
-  async function eventsAfter(after: Position | null): Promise<RecordedEvent[]> {
-    const store = createPostgresEventStore({ pool: db.pool });
-    const events: RecordedEvent[] = [];
-    for (;;) {
-      const last = events[events.length - 1];
-      const from = last ? last.position : after;
-      const page = await store.readAll({ ...(from ? { after: from } : {}), maxCount: 1000 });
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
-  }
+  const storeEventsAfter = (after: Position | null): Promise<RecordedEvent[]> => eventsAfter(createPostgresEventStore({ pool: scenario.db.pool }), after);
 
   it('answers no 5xx, only SCIM / JSON:API errors, appends nothing for a rejected request, keeps its memory flat and loses nothing', async () => {
+    const { db, service, topic } = scenario;
     const started = Date.now();
     const base = new URL(service.base);
     const ledger = new WriteLedger();
@@ -390,7 +366,7 @@ const RESOURCE_PATH = /^\/(users|groups)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[
     const loadMs = Date.now() - started;
 
     // Zero events from rejected requests: every event since the start names a 2xx request.
-    const events = await eventsAfter(setupStart);
+    const events = await storeEventsAfter(setupStart);
     const fromRejected = events.filter((e) => rejected.has(String(e.metadata.requestId)));
     const fromUnanswered = events.filter((e) => unanswered.has(String(e.metadata.requestId)));
     // Every other event names a request this run sent and saw acknowledged.

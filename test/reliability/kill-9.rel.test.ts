@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { resolveKafkaSync } from '../helpers/kafka';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { killAllServices } from '../helpers/service-process';
 import { assertNothingLost, verifyNothingLost } from './harness/checks';
 import { startEntraLoad } from './harness/entra-load';
 import { WriteLedger } from './harness/ledger';
 import { firstAcknowledgedWriteAfter, unexpectedOutcomes, type FaultWindow } from './harness/outcomes';
 import { seededPrng } from './harness/prng';
 import { reliabilityScale, scenarioResult, writeScenarioResult } from './harness/scenario-result';
-import { startService, type ServiceUnderTest } from './harness/service';
+import { scenarioBrokers, serviceOnTestDatabase } from './harness/service';
 
 /**
  * Scenario 1 of issue 13: kill -9 of the service (API, projections, publisher and team-sync in one
@@ -23,26 +19,14 @@ const KILLS = scale === 'full' ? 20 : 3;
 /** Between kills, seeded: long enough for writes of every kind to be acknowledged in between. */
 const GAP_MS = scale === 'full' ? [3_000, 10_000] : [2_000, 5_000];
 const SEED = 1301;
-const kafka = resolveKafkaSync();
+const brokersOrSkip = scenarioBrokers('scenario 1');
 
-('brokers' in kafka ? describe : describe.skip)(`scenario 1: kill -9 × ${KILLS} under load (${scale})`, () => {
-  let db: TestDatabase;
-  let service: ServiceUnderTest;
-  const brokers = 'brokers' in kafka ? kafka.brokers : [];
-  const topic = `reliability-kill-${randomUUID()}`;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('rel_kill', { migrate: false });
-    service = await startService({ databaseUrl: db.url, brokers, topic });
-  }, 180_000);
-
-  afterAll(async () => {
-    await service?.stop();
-    await killAllServices();
-    await db?.drop();
-  }, 60_000);
+(brokersOrSkip ? describe : describe.skip)(`scenario 1: kill -9 × ${KILLS} under load (${scale})`, () => {
+  const brokers = brokersOrSkip ?? [];
+  const scenario = serviceOnTestDatabase('kill', brokers);
 
   it('loses no acknowledged write, and comes back after every kill by itself', async () => {
+    const { db, service, topic } = scenario;
     const startedAt = Date.now();
     const prng = seededPrng(SEED);
     const ledger = new WriteLedger();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { resolveKafkaSync } from '../helpers/kafka';
 import { createOwnCluster, ownClusterUnavailable, type OwnPostgresCluster } from '../helpers/postgres-cluster';
 import { killAllServices } from '../helpers/service-process';
 import { assertNothingLost, verifyNothingLost } from './harness/checks';
@@ -8,7 +7,7 @@ import { startEntraLoad, type Outcome } from './harness/entra-load';
 import { WriteLedger } from './harness/ledger';
 import { firstAcknowledgedWriteAfter, unexpectedOutcomes, type FaultWindow } from './harness/outcomes';
 import { reliabilityScale, scenarioResult, writeScenarioResult } from './harness/scenario-result';
-import { startService, type ServiceUnderTest } from './harness/service';
+import { scenarioBrokers, type ServiceUnderTest, startService } from './harness/service';
 
 /**
  * Scenario 2 of issue 13: Postgres restarted, then stopped for a while, under the Entra-shaped
@@ -22,13 +21,13 @@ const scale = reliabilityScale();
 const STOP_MS = scale === 'full' ? 20_000 : 5_000;
 const SEED = 1302;
 const unavailable = ownClusterUnavailable();
-const kafka = resolveKafkaSync();
+const brokersOrSkip = scenarioBrokers('scenario 2');
 
-(unavailable || !('brokers' in kafka) ? describe.skip : describe)(`scenario 2: a Postgres restart and a ${STOP_MS / 1000} s stop under load (${scale})`, () => {
+(unavailable || !brokersOrSkip ? describe.skip : describe)(`scenario 2: a Postgres restart and a ${STOP_MS / 1000} s stop under load (${scale})`, () => {
   if (unavailable) console.warn(`SKIPPED: reliability scenario 2 did not run: ${unavailable}`);
   let cluster: OwnPostgresCluster;
   let service: ServiceUnderTest;
-  const brokers = 'brokers' in kafka ? kafka.brokers : [];
+  const brokers = brokersOrSkip ?? [];
   const topic = `reliability-postgres-${randomUUID()}`;
   let databaseUrl: string;
 

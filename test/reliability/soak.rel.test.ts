@@ -1,17 +1,13 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../shared/db/project-root';
-import { resolveKafkaSync } from '../helpers/kafka';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { killAllServices } from '../helpers/service-process';
 import { assertNothingLost, verifyNothingLost } from './harness/checks';
 import { startEntraLoad } from './harness/entra-load';
 import { WriteLedger } from './harness/ledger';
 import { MiB, rssGrowth } from './harness/outcomes';
 import { reliabilityScale, scenarioResult, writeScenarioResult } from './harness/scenario-result';
-import { startService, type ServiceUnderTest } from './harness/service';
+import { scenarioBrokers, serviceOnTestDatabase } from './harness/service';
 
 const run = promisify(execFile);
 
@@ -34,28 +30,16 @@ const SOAK_MS = scale === 'full' ? 300_000 : 30_000;
 const INTERVAL_MS = 40;
 const RSS_TOLERANCE = scale === 'full' ? 0.2 : 0.5;
 const SEED = 1306;
-const kafka = resolveKafkaSync();
+const brokersOrSkip = scenarioBrokers('scenario 6');
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-('brokers' in kafka ? describe : describe.skip)(`scenario 6: a ${SOAK_MS / 1000} s soak with a projection rebuild in the middle (${scale})`, () => {
-  let db: TestDatabase;
-  let service: ServiceUnderTest;
-  const brokers = 'brokers' in kafka ? kafka.brokers : [];
-  const topic = `reliability-soak-${randomUUID()}`;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('rel_soak', { migrate: false });
-    service = await startService({ databaseUrl: db.url, brokers, topic });
-  }, 180_000);
-
-  afterAll(async () => {
-    await service?.stop();
-    await killAllServices();
-    await db?.drop();
-  }, 60_000);
+(brokersOrSkip ? describe : describe.skip)(`scenario 6: a ${SOAK_MS / 1000} s soak with a projection rebuild in the middle (${scale})`, () => {
+  const brokers = brokersOrSkip ?? [];
+  const scenario = serviceOnTestDatabase('soak', brokers);
 
   it('answers every request without error and keeps its memory flat', async () => {
+    const { db, service, topic } = scenario;
     const startedAt = Date.now();
     const ledger = new WriteLedger();
     const samples: { at: number; rss: number }[] = [];

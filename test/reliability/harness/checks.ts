@@ -1,3 +1,4 @@
+import { eventsAfter } from '../../helpers/event-log';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -170,13 +171,7 @@ async function storeEvents(databaseUrl: string): Promise<RecordedEvent[]> {
   const pool = createPool(databaseUrl, 2);
   const store = createPostgresEventStore({ pool });
   try {
-    const events: RecordedEvent[] = [];
-    for (;;) {
-      const last = events[events.length - 1];
-      const page = await store.readAll({ ...(last ? { after: last.position } : {}), maxCount: 1000 });
-      if (page.length === 0) return events;
-      events.push(...page);
-    }
+    return await eventsAfter(store);
   } finally {
     await store.close();
     await pool.end();

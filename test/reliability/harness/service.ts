@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
+import { resolveKafkaSync } from '../../helpers/kafka';
+import { createTestDatabase, type TestDatabase } from '../../helpers/postgres';
 import { freePort } from '../../helpers/postgres-cluster';
 import { ADMIN_TOKEN, SCIM_TOKEN, TOKEN_HMAC_SECRET } from '../../helpers/scim-api';
-import { spawnService, type OutputLine, type ServiceProcess } from '../../helpers/service-process';
+import { killAllServices, spawnService, type OutputLine, type ServiceProcess } from '../../helpers/service-process';
 
 /** Where a service under test keeps its state and sends its events. */
 export interface ServiceTarget {
@@ -145,4 +147,56 @@ export async function gaugeValue(url: string, name: string): Promise<number | un
 export async function teamSyncUrl(service: ServiceUnderTest): Promise<string> {
   const line = await service.process.waitForLine((l) => l.json?.msg === 'listening' && l.json.component === 'team-sync', 60_000, "team-sync's listening line");
   return new URL(line.json!.url as string).origin;
+}
+
+/** What serviceOnTestDatabase gives a scenario: read `db` and `service` inside its tests (they exist from its beforeAll on). */
+export interface ServiceOnTestDatabase {
+  readonly db: TestDatabase;
+  readonly service: ServiceUnderTest;
+  /** The scenario's own topic (`reliability-<label>-<uuid>`). */
+  readonly topic: string;
+}
+
+/**
+ * Jest hooks for a scenario on the shared Postgres server and broker: before the file's tests, a
+ * test database of its own (`rel_<label>`) and the service on it with a topic of its own; after
+ * them, the service stopped, any leftover process killed and the database dropped.
+ */
+export function serviceOnTestDatabase(label: string, brokers: readonly string[]): ServiceOnTestDatabase {
+  const topic = `reliability-${label}-${randomUUID()}`;
+  let db: TestDatabase | undefined;
+  let service: ServiceUnderTest | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(`rel_${label}`, { migrate: false });
+    service = await startService({ databaseUrl: db.url, brokers, topic });
+  }, 180_000);
+  afterAll(async () => {
+    await service?.stop();
+    await killAllServices();
+    await db?.drop();
+  }, 60_000);
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the scenario's ${what} is not started: read it inside a test`);
+    return value;
+  };
+  return {
+    topic,
+    get db() {
+      return started(db, 'database');
+    },
+    get service() {
+      return started(service, 'service');
+    },
+  };
+}
+
+/**
+ * The shared broker's addresses for a scenario that runs on it, or undefined when no broker
+ * answers (KAFKA_BROKERS, else the local one): then the scenario is skipped, and why is printed.
+ */
+export function scenarioBrokers(scenario: string): readonly string[] | undefined {
+  const kafka = resolveKafkaSync();
+  if ('brokers' in kafka) return kafka.brokers;
+  console.warn(`SKIPPED: reliability ${scenario} did not run: ${kafka.skip}`);
+  return undefined;
 }
