@@ -19,13 +19,7 @@ export function occurredAtOf(event: RecordedEvent): string {
 export function toEnvelope(recorded: RecordedEvent): EventEnvelope {
   const event = upcastRecordedEvent(recorded);
   return {
-    id: event.id,
-    type: event.type,
-    schemaVersion: recordedSchemaVersion(event),
-    streamId: event.streamId,
-    revision: event.revision.toString(),
-    position: formatEnvelopePosition(event.position),
-    occurredAt: occurredAtOf(event),
+    ...toEnvelopeHead(event),
     data: event.data,
     metadata: event.metadata,
   };
