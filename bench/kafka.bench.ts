@@ -8,6 +8,9 @@
  *    changes) over STREAMS streams, appended straight to a fresh database's Postgres event store;
  *    then a publisher per batch size (500, the default, and 2,000) on a fresh 6-partition topic each,
  *    timed from start until its checkpoint reaches the head.
+ * 1b. The same topic read by a new team-sync from the log start (each chunk one Postgres transaction
+ *    with its offsets), beside a bare kafkajs consumer that only parses the messages: team-sync's
+ *    catch-up rate, as after a Kafka outage, against what the client alone reaches.
  * 2. Live: the SCIM API over HTTP (SCIM and admin API), with the service's projection, the publisher
  *    and team-sync (own database, fresh topic, schema and consumer group) running. Users, groups,
  *    teams linked to groups and a site-admin group are set up; then LANES writers, one per group,
@@ -31,6 +34,7 @@ import { filter, firstValueFrom, timeout } from 'rxjs';
 import { startProjection } from '../projections/runtime/runner';
 import { platformProjection } from '../projections/platform/projection';
 import { PLATFORM_READ_SCHEMA } from '../projections/platform/tables';
+import { scimProjection } from '../projections/scim/projection';
 import { startEventPublisher } from '../services/event-publisher/publisher';
 import { composeScimApi } from '../services/scim-api/compose';
 import { startTeamSync, type TeamSyncStats } from '../services/team-sync/consumer';
@@ -265,6 +269,73 @@ async function catchUp(pool: Pool, store: ReturnType<typeof createPostgresEventS
   };
 }
 
+interface ConsumerCatchUp {
+  /** Start → the last event applied (team-sync: committed with its offsets; bare: counted). */
+  readonly totalMs: number;
+  /** Start → the first event applied: connect, join, assignment. */
+  readonly firstMs: number;
+  /** Events per second from the first event to the last. */
+  readonly steadyRate: number;
+  readonly transactions?: number;
+}
+
+/**
+ * A new team-sync (fresh consumer group and schema) applies the whole topic: `expected` events,
+ * every one of a type it applies. Timed from its start until its onApplied hook has seen them all.
+ */
+async function teamSyncCatchUp(pool: Pool, topic: string, expected: number): Promise<ConsumerCatchUp> {
+  let applied = 0;
+  let first: number | undefined;
+  let reachedAll!: (at: number) => void;
+  const done = new Promise<number>((resolve) => (reachedAll = resolve));
+  const started = Date.now();
+  const teamSync = await startTeamSync({
+    pool,
+    kafka: createKafka({ brokers, clientId: 'bench-kafka-team-sync-catchup' }),
+    topic,
+    groupId: `bench-kafka-team-sync-catchup-${run}`,
+    schema: 'bench_catchup_team_sync',
+    log,
+    onApplied: (events, at) => {
+      first ??= at;
+      applied += events.length;
+      if (applied >= expected) reachedAll(at);
+    },
+  });
+  try {
+    const last = await Promise.race([done, delay(300_000).then(() => Promise.reject(new Error(`team-sync applied ${applied} of ${expected} events in 300 s`)))]);
+    return { totalMs: last - started, firstMs: first! - started, steadyRate: ((expected - 1) * 1000) / Math.max(1, last - first!), transactions: teamSync.stats().transactions };
+  } finally {
+    await teamSync.stop();
+  }
+}
+
+/** The reference beside team-sync: a bare kafkajs consumer (fresh group) that only parses each message's JSON. */
+async function bareConsumerCatchUp(topic: string, expected: number): Promise<ConsumerCatchUp> {
+  const consumer = createKafka({ brokers, clientId: 'bench-kafka-bare-catchup' }).consumer({ groupId: `bench-kafka-bare-catchup-${run}` });
+  let seen = 0;
+  let first: number | undefined;
+  let reachedAll!: (at: number) => void;
+  const done = new Promise<number>((resolve) => (reachedAll = resolve));
+  const started = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) if (message.value) JSON.parse(message.value.toString('utf8'));
+        first ??= Date.now();
+        seen += batch.messages.length;
+        if (seen >= expected) reachedAll(Date.now());
+      },
+    });
+    const last = await Promise.race([done, delay(300_000).then(() => Promise.reject(new Error(`the bare consumer saw ${seen} of ${expected} messages in 300 s`)))]);
+    return { totalMs: last - started, firstMs: first! - started, steadyRate: ((expected - 1) * 1000) / Math.max(1, last - first!) };
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 2. Live
 //
@@ -467,9 +538,13 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
     ADMIN_SETTINGS_RATE_LIMIT_PER_SECOND: '1000000',
     ADMIN_TEAM_LINK_RATE_LIMIT_PER_MINUTE: '1000000',
   });
+  // Both read models, as `make run` keeps them: a write updates the scim one in its own transaction.
   const runner = startProjection({ pool, store, projection: platformProjection, log });
   cleanups.push(() => runner.stop());
+  const scimRunner = startProjection({ pool, store, projection: scimProjection, log });
+  cleanups.push(() => scimRunner.stop());
   await firstValueFrom(runner.caughtUp$.pipe(filter(Boolean)));
+  await firstValueFrom(scimRunner.caughtUp$.pipe(filter(Boolean)));
 
   const publisher = startEventPublisher({ pool, store, kafka: createKafka({ brokers, clientId: 'bench-kafka-publisher' }), topic, partitions: PARTITIONS, log });
   cleanups.push(() => publisher.stop());
@@ -499,7 +574,7 @@ async function live(url: string, syncUrl: string, topic: string, groupId: string
   cleanups.push(stopTeamSync);
   await Promise.race([ready, delay(60_000).then(() => Promise.reject(new Error(`team-sync did not start: ${workerError}`)))]);
 
-  const api = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: runner.checkpoint$, platform: runner.checkpoint$ } });
+  const api = composeScimApi({ config, pool, eventStore: store, log, clock: { now: () => new Date() }, checkpoints: { scim: scimRunner.checkpoint$, platform: runner.checkpoint$ } });
   await api.initialise();
   const server = await new Promise<Server>((resolve) => {
     const listening = api.app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -697,10 +772,13 @@ async function main(): Promise<number> {
     const store = createPostgresEventStore({ pool });
     let setup: Awaited<ReturnType<typeof appendPlanned>>;
     const results: CatchUpResult[] = [];
+    let consumers: { teamSync: ConsumerCatchUp; bare: ConsumerCatchUp };
     try {
       setup = await appendPlanned(pool, store);
       const head = (await lastWritten(pool))!;
       for (const [i, batchSize] of BATCH_SIZES.entries()) results.push(await catchUp(pool, store, topics[i]!, batchSize, head));
+      // Side by side on the first topic: team-sync (Postgres transactions with its offsets) and a bare consumer.
+      consumers = { teamSync: await teamSyncCatchUp(pool, topics[0]!, EVENTS), bare: await bareConsumerCatchUp(topics[0]!, EVENTS) };
     } finally {
       await store.close();
       await pool.end();
@@ -736,6 +814,23 @@ async function main(): Promise<number> {
       ``,
       `A batch also ends batchWindowMs (5 ms) after its first event, and the store's subscription reads the next page of 500 rows only once the ` +
         `previous one is consumed: so with batchSize 2,000 the window, not the size, cuts most batches, and they stay near 500 events.`,
+      ``,
+      `## 1b. Catch-up: a new team-sync applies the whole topic, beside a bare consumer`,
+      ``,
+      `The ${int(EVENTS)} events on the batchSize ${BATCH_SIZES[0]} topic, read by a new consumer group from the log start: team-sync (its own schema in the ` +
+        `same database; each chunk of a partition's batch one Postgres transaction with its offsets: ${consumers.teamSync.transactions} transactions), ` +
+        `then, as the reference, a bare kafkajs consumer that only parses each message's JSON. Each is timed from its start.`,
+      ``,
+      `| consumer | total (start → last event) | first event (connect, join, assignment) | events/s after the first event |`,
+      `|---|---|---|---|`,
+      ...(
+        [
+          ['team-sync', consumers.teamSync],
+          ['bare kafkajs consumer (reference)', consumers.bare],
+        ] as const
+      ).map(([name, c]) => `| ${name} | ${int(c.totalMs)} ms | ${int(c.firstMs)} ms | ${int(c.steadyRate)} |`),
+      ``,
+      `team-sync ÷ bare consumer, events/s after the first event: **${(consumers.teamSync.steadyRate / consumers.bare.steadyRate).toFixed(2)}**.`,
       ``,
       `## 2. Live: SCIM API → event store → publisher → Kafka → team-sync`,
       ``,

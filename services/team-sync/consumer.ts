@@ -4,7 +4,7 @@ import { inTransaction, type Pool, type PoolClient } from '../../shared/db/pool'
 import { InvalidEventError } from '../../shared/events/consumer-parser';
 import { EVENT_SOURCE_PREFIX, eventSourceOf } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
-import { applyEvent, claimRevision } from './base-state';
+import { openBaseStateChunk } from './base-state';
 import { parseTeamSyncEnvelope } from './contracts';
 import { computeLag, planChunk, type TeamSyncLag } from './offsets';
 import { DEFAULT_TEAM_SYNC_SCHEMA, setupTeamSyncSchema, tablesIn, type TableIn } from './schema';
@@ -215,6 +215,17 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     if (plan.kind === 'seek') return plan;
     if (plan.gap) log.error({ partition, stored: String(stored), first: String(offsets[0]) }, 'records between the stored offset and the log start are gone; applying from the log start');
 
+    // Parsed up front: the chunk reads the revisions of every stream it may apply in one round trip.
+    const taken = messages.slice(plan.from).map((message) => {
+      // Before anything else: another deployment's streams (its scim-settings, its users) are not ours.
+      const source = eventSourceOf(message.headers);
+      return { message, source, parsed: source === followed ? parseMessage(message) : undefined };
+    });
+    const chunk = await openBaseStateChunk(
+      client,
+      t,
+      taken.flatMap(({ parsed }) => (parsed && !(parsed instanceof InvalidEventError) ? [parsed.streamId] : [])),
+    );
     const applied: AppliedEvent[] = [];
     let duplicates = 0;
     let skipped = 0;
@@ -222,17 +233,14 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     let foreign = 0;
     let lastOccurredAt: string | null = null;
     let consumed = plan.from;
-    for (const message of messages.slice(plan.from)) {
+    for (const { message, source, parsed } of taken) {
       if (consumed > plan.from && performance.now() >= deadline) break;
       consumed++;
-      // Before anything else: another deployment's streams (its scim-settings, its users) are not ours.
-      const source = eventSourceOf(message.headers);
-      if (source !== followed) {
+      if (parsed === undefined) {
         foreign++;
         noteForeign(source ?? '(none)');
         continue;
       }
-      const parsed = parseMessage(message);
       if (parsed instanceof InvalidEventError) {
         invalid++;
         await recordInvalid(client, t, topic, partition, message, parsed);
@@ -240,16 +248,16 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
         continue;
       }
       lastOccurredAt = parsed.occurredAt;
-      if (!(await claimRevision(client, t, parsed.streamId, parsed.revision))) {
+      const outcome = await chunk.apply(parsed);
+      if (outcome === 'duplicate') {
         duplicates++;
         continue;
       }
-      if (!parsed.known) {
+      if (outcome === 'unknown') {
         skipped++;
-        log.debug({ type: parsed.type, schemaVersion: parsed.schemaVersion, reason: parsed.reason }, 'event skipped');
+        log.debug({ type: parsed.type, schemaVersion: parsed.schemaVersion, reason: parsed.known ? undefined : parsed.reason }, 'event skipped');
         continue;
       }
-      await applyEvent(client, t, parsed);
       applied.push({
         id: parsed.id,
         type: parsed.type,
@@ -261,6 +269,7 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
         offset: message.offset,
       });
     }
+    await chunk.flush();
     const next = offsets[consumed - 1]! + 1n;
     await client.query(
       `INSERT INTO ${t('offsets')} AS o (topic, partition, next_offset, last_occurred_at, updated_at) VALUES ($1, $2, $3, $4, now())

@@ -7,7 +7,7 @@ import { readCheckpoint as readProjectionCheckpoint } from '../../projections/ru
 import { importAccounts } from '../../services/accounts-cli/import-accounts';
 import { toEnvelope } from '../../services/event-publisher/envelope';
 import { startEventPublisher, type EventPublisher, type EventPublisherOptions } from '../../services/event-publisher/publisher';
-import { applyEvent, claimRevision } from '../../services/team-sync/base-state';
+import { openBaseStateChunk } from '../../services/team-sync/base-state';
 import { startTeamSync, type TeamSync } from '../../services/team-sync/consumer';
 import { parseTeamSyncEnvelope } from '../../services/team-sync/contracts';
 import { teamSyncHttp } from '../../services/team-sync/http';
@@ -511,19 +511,26 @@ if ('skip' in target) {
         await setupTeamSyncSchema(syncDb.pool, schema);
         const t = tablesIn(schema);
         const random = seeded(name.length);
-        await inTransaction(syncDb.pool, async (client) => {
-          const seen = new Map<string, RecordedEvent[]>();
-          for (const event of order) {
-            const earlier = seen.get(event.streamId) ?? [];
-            // Now and then an earlier event of the stream again, as a redelivery would bring it.
-            const deliveries = random() < 0.1 && earlier.length > 0 ? [earlier[Math.floor(random() * earlier.length)]!, event] : [event];
-            for (const delivered of deliveries) {
-              const parsed = parseTeamSyncEnvelope(JSON.stringify(toEnvelope(delivered)));
-              if ((await claimRevision(client, t, parsed.streamId, parsed.revision)) && parsed.known) await applyEvent(client, t, parsed);
-            }
-            seen.set(event.streamId, [...earlier, event]);
-          }
-        });
+        // Delivered in chunks of 1 to 60 events, each applied as the consumer applies one (a transaction of its own).
+        const seen = new Map<string, RecordedEvent[]>();
+        const deliveries: RecordedEvent[] = [];
+        for (const event of order) {
+          const earlier = seen.get(event.streamId) ?? [];
+          // Now and then an earlier event of the stream again, as a redelivery would bring it.
+          if (random() < 0.1 && earlier.length > 0) deliveries.push(earlier[Math.floor(random() * earlier.length)]!);
+          deliveries.push(event);
+          seen.set(event.streamId, [...earlier, event]);
+        }
+        for (let i = 0; i < deliveries.length; ) {
+          const size = 1 + Math.floor(random() * 60);
+          const parsed = deliveries.slice(i, i + size).map((delivered) => parseTeamSyncEnvelope(JSON.stringify(toEnvelope(delivered))));
+          i += size;
+          await inTransaction(syncDb.pool, async (client) => {
+            const chunk = await openBaseStateChunk(client, t, parsed.map((p) => p.streamId));
+            for (const event of parsed) await chunk.apply(event);
+            await chunk.flush();
+          });
+        }
         expect({ order: name, view: await teamSyncView(syncDb.pool, schema) }).toEqual({ order: name, view: service });
       }
     });
