@@ -6,6 +6,7 @@ import { EVENT_SOURCE_PREFIX, eventSourceOf } from '../../shared/events/source';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { openBaseStateChunk } from './base-state';
 import { parseTeamSyncEnvelope } from './contracts';
+import { createCrashRestart } from './crash-restart';
 import { computeLag, planChunk, type TeamSyncLag } from './offsets';
 import { DEFAULT_TEAM_SYNC_SCHEMA, setupTeamSyncSchema, tablesIn, type TableIn } from './schema';
 
@@ -179,10 +180,13 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
   /** Per partition, the stored offset this consumer last sought to: a second gap there is real. */
   const soughtTo = new Map<number, bigint>();
 
+  /** Set once team-sync stops (or its start fails): no restart after that. */
+  let stopping = false;
+  const retry = options.retry ?? TEAM_SYNC_RETRY;
   const consumer: Consumer = kafka.consumer({
     groupId,
     ...groupTimings(options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS),
-    retry: options.retry ?? TEAM_SYNC_RETRY,
+    retry,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 1_000,
     ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
@@ -194,14 +198,20 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
       'partitions assigned; each seeks to its stored offset at its first batch',
     );
   });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) {
-      log.warn({ err: payload.error }, 'consumer failed; kafkajs restarts it, and it resumes from the stored offsets');
-    } else {
-      log.error({ err: payload.error }, 'consumer failed for good');
-      options.onFatal?.(payload.error);
-    }
+  const crashes = createCrashRestart({
+    log,
+    backoffMs: retry.maxRetryTime ?? TEAM_SYNC_RETRY.maxRetryTime!,
+    stopped: () => stopping || signal?.aborted === true,
+    restart: async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      if (!stopping) await consumer.run(runOptions);
+      // stop() may have disconnected while this connected: leave nothing running after it.
+      if (stopping) await consumer.disconnect();
+    },
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
+  consumer.on(consumer.events.CRASH, ({ payload }) => crashes.onCrash(payload));
 
   /** Applies `messages` from the stored offset on, until they end or `deadline` (performance.now()) passes with at least one taken. */
   async function applyChunk(client: PoolClient, partition: number, messages: readonly KafkaMessage[], deadline: number): Promise<ChunkOutcome> {
@@ -315,13 +325,16 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     }
   };
 
+  const runOptions = { autoCommit: false, eachBatchAutoResolve: false, eachBatch: applyBatch };
   try {
     signal?.throwIfAborted();
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: applyBatch });
+    await consumer.run(runOptions);
     signal?.throwIfAborted();
   } catch (error) {
+    stopping = true;
+    crashes.cancel();
     // Leave nothing behind: a consumer that joined would keep partitions from the healthy members.
     await consumer.disconnect().catch(() => undefined);
     throw error;
@@ -337,6 +350,8 @@ export async function startTeamSync(options: TeamSyncOptions): Promise<TeamSync>
     lag: () => lagReader.lag(),
     stats: () => ({ ...stats }),
     async stop() {
+      stopping = true;
+      crashes.cancel();
       // Waits for the batch in flight; its transaction either committed with its offsets or did not happen.
       await consumer.disconnect();
       await lagReader.close();
