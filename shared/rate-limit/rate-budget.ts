@@ -109,7 +109,7 @@ export function createRateBudget(pool: Pool, { name, points, durationSeconds, on
     try {
       const res = await limiter.consume(key, lease);
       if (leases.size >= MAX_REMEMBERED_KEYS) leases.clear();
-      leases.set(key, { remaining: lease - 1, until: Date.now() + res.msBeforeNext });
+      leases.set(key, { remaining: lease, until: Date.now() + res.msBeforeNext });
       return true;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
@@ -118,20 +118,37 @@ export function createRateBudget(pool: Pool, { name, points, durationSeconds, on
       return refusal(rejection.msBeforeNext);
     }
   };
+  /**
+   * One lease in flight per key: the requests that find no lease wait for the one being taken. A
+   * burst of concurrent requests once took a lease each, so 50 at once spent a whole window of a
+   * 1,000,000-per-second budget and the rest of that second was refused (a CI run of
+   * test/integration/scim-concurrency.int.test.ts).
+   */
+  const leasesInFlight = new Map<string, Promise<true | false | RateDecision>>();
+  const acquireLease = (key: string): Promise<true | false | RateDecision> => {
+    let inFlight = leasesInFlight.get(key);
+    if (!inFlight) {
+      inFlight = takeLease(key).finally(() => leasesInFlight.delete(key));
+      leasesInFlight.set(key, inFlight);
+    }
+    return inFlight;
+  };
   return {
     points,
     durationSeconds,
     async consume(key) {
       try {
-        if (lease > 1) {
+        // Each turn takes a point of the held lease or waits for a lease: a new one only when the
+        // lease that came was spent by the other waiters, so the loop ends with the window's points.
+        while (lease > 1) {
           const held = leases.get(key);
           if (held && held.remaining > 0 && held.until > Date.now()) {
             held.remaining--;
             return { allowed: true };
           }
-          const leased = await takeLease(key);
-          if (leased === true) return { allowed: true };
-          if (leased !== false) return leased;
+          const leased = await acquireLease(key);
+          if (leased === false) break; // fewer points left than a lease: one at a time
+          if (leased !== true) return leased;
         }
         return await decide(limiter, key);
       } catch (error) {

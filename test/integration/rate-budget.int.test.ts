@@ -130,4 +130,18 @@ describe('a rate budget of many points per window', () => {
       await otherPool.end();
     }
   });
+
+  it('takes one lease for a burst of concurrent first requests, not one each', async () => {
+    let queries = 0;
+    const counting = Object.assign(Object.create(db.pool) as Pool, {
+      query: (...args: unknown[]) => (queries++, (db.pool.query as (...a: unknown[]) => unknown)(...args)),
+    }) as Pool;
+    // Leases of 20,000: 60 requests at once once took 60 leases, 1,200,000 points, and were refused past the 50th.
+    const budget = createRateBudget(counting, { name: 'burst', points: 1_000_000, durationSeconds: 60 });
+    const decisions = await Promise.all(Array.from({ length: 60 }, () => budget.consume('k')));
+    expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+    expect(queries).toBe(1);
+    const { rows } = await db.pool.query<{ points: number }>(`SELECT points FROM rate_limits WHERE key = 'burst:k'`);
+    expect(rows).toEqual([{ points: 20_000 }]);
+  });
 });
