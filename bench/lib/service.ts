@@ -8,6 +8,7 @@ import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const SCIM_TOKEN = 'bench-scim-token-0123456789abcdef0123456789abcdef';
@@ -97,6 +98,7 @@ export interface ServiceOptions {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const port = await freePort();
   const kafkaTopic = `bench-${process.pid}-${options.label}`.replace(/[^a-zA-Z0-9._-]/g, '-');
+  await carryPublisherCheckpoint(options.databaseUrl, kafkaTopic);
   const child = startNodeProcess(
     'services/scim-api/main.ts',
     {
@@ -119,6 +121,33 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const origin = `http://127.0.0.1:${port}`;
   await waitUntilAnswering(child, `${origin}/scim/v2/ServiceProviderConfig`, { Authorization: `Bearer ${SCIM_TOKEN}` }, options.label, options.startTimeoutMs ?? 120_000);
   return { ...child, origin, kafkaTopic };
+}
+
+/**
+ * A copy of a template holds the checkpoint of the publisher that caught up on the template's own
+ * (throwaway) topic, named `kafka:<topic>`. The copy's service publishes to a new topic, whose
+ * checkpoint it would not find: it republished the whole store while the benchmark measured (a
+ * profile found 100,000 events resent during the scale bench's load, and the RSS growing with
+ * them: bench/results/rss-and-disable-profile.md). So the template's checkpoint is carried over to
+ * the new topic's name. Nothing to carry on a database without one (a fresh one, or before its
+ * migrations).
+ */
+async function carryPublisherCheckpoint(databaseUrl: string, kafkaTopic: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO publisher_checkpoints (name, commit_position, prepare_position)
+       SELECT $1, commit_position, prepare_position FROM publisher_checkpoints
+        WHERE name LIKE 'kafka:bench-%' ORDER BY commit_position DESC, prepare_position DESC LIMIT 1
+       ON CONFLICT (name) DO NOTHING`,
+      [`kafka:${kafkaTopic}`],
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P01') throw error; // undefined_table: not migrated yet
+  } finally {
+    await client.end();
+  }
 }
 
 /** Waits until GET origin + path answers 2xx, or the process exits, or the deadline passes. */
