@@ -280,15 +280,35 @@ interface ConsumerCatchUp {
 }
 
 /**
+ * Dates one consumer's catch-up from now: `arrived` counts events as they are applied (at `at`,
+ * ms since the epoch); `result` waits (300 s at most) until `expected` have arrived.
+ * @throws Error from `result` when fewer than `expected` arrived in 300 s.
+ */
+function catchUpClock(what: string, expected: number) {
+  const started = Date.now();
+  let count = 0;
+  let first: number | undefined;
+  let reachedAll!: (at: number) => void;
+  const done = new Promise<number>((resolve) => (reachedAll = resolve));
+  return {
+    arrived(events: number, at: number): void {
+      first ??= at;
+      count += events;
+      if (count >= expected) reachedAll(at);
+    },
+    async result(): Promise<ConsumerCatchUp> {
+      const last = await Promise.race([done, delay(300_000).then(() => Promise.reject(new Error(`${what} had ${count} of ${expected} events after 300 s`)))]);
+      return { totalMs: last - started, firstMs: first! - started, steadyRate: ((expected - 1) * 1000) / Math.max(1, last - first!) };
+    },
+  };
+}
+
+/**
  * A new team-sync (fresh consumer group and schema) applies the whole topic: `expected` events,
  * every one of a type it applies. Timed from its start until its onApplied hook has seen them all.
  */
 async function teamSyncCatchUp(pool: Pool, topic: string, expected: number): Promise<ConsumerCatchUp> {
-  let applied = 0;
-  let first: number | undefined;
-  let reachedAll!: (at: number) => void;
-  const done = new Promise<number>((resolve) => (reachedAll = resolve));
-  const started = Date.now();
+  const clock = catchUpClock('team-sync', expected);
   const teamSync = await startTeamSync({
     pool,
     kafka: createKafka({ brokers, clientId: 'bench-kafka-team-sync-catchup' }),
@@ -296,15 +316,10 @@ async function teamSyncCatchUp(pool: Pool, topic: string, expected: number): Pro
     groupId: `bench-kafka-team-sync-catchup-${run}`,
     schema: 'bench_catchup_team_sync',
     log,
-    onApplied: (events, at) => {
-      first ??= at;
-      applied += events.length;
-      if (applied >= expected) reachedAll(at);
-    },
+    onApplied: (events, at) => clock.arrived(events.length, at),
   });
   try {
-    const last = await Promise.race([done, delay(300_000).then(() => Promise.reject(new Error(`team-sync applied ${applied} of ${expected} events in 300 s`)))]);
-    return { totalMs: last - started, firstMs: first! - started, steadyRate: ((expected - 1) * 1000) / Math.max(1, last - first!), transactions: teamSync.stats().transactions };
+    return { ...(await clock.result()), transactions: teamSync.stats().transactions };
   } finally {
     await teamSync.stop();
   }
@@ -313,24 +328,17 @@ async function teamSyncCatchUp(pool: Pool, topic: string, expected: number): Pro
 /** The reference beside team-sync: a bare kafkajs consumer (fresh group) that only parses each message's JSON. */
 async function bareConsumerCatchUp(topic: string, expected: number): Promise<ConsumerCatchUp> {
   const consumer = createKafka({ brokers, clientId: 'bench-kafka-bare-catchup' }).consumer({ groupId: `bench-kafka-bare-catchup-${run}` });
-  let seen = 0;
-  let first: number | undefined;
-  let reachedAll!: (at: number) => void;
-  const done = new Promise<number>((resolve) => (reachedAll = resolve));
-  const started = Date.now();
+  const clock = catchUpClock('the bare consumer', expected);
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) if (message.value) JSON.parse(message.value.toString('utf8'));
-        first ??= Date.now();
-        seen += batch.messages.length;
-        if (seen >= expected) reachedAll(Date.now());
+        clock.arrived(batch.messages.length, Date.now());
       },
     });
-    const last = await Promise.race([done, delay(300_000).then(() => Promise.reject(new Error(`the bare consumer saw ${seen} of ${expected} messages in 300 s`)))]);
-    return { totalMs: last - started, firstMs: first! - started, steadyRate: ((expected - 1) * 1000) / Math.max(1, last - first!) };
+    return await clock.result();
   } finally {
     await consumer.disconnect();
   }

@@ -6,10 +6,10 @@
  *
  *   BENCH_MODE=quick|full node_modules/.bin/tsx bench/rebuild.bench.ts
  */
-import { readFileSync, rmSync } from 'node:fs';
-import pg from 'pg';
+import { readFileSync } from 'node:fs';
 import { barChartSvg } from './lib/chart';
 import { benchContext } from './lib/context';
+import { copyReference } from './lib/copy-reference';
 import { param, runBenchmark, writeReport } from './lib/report';
 import { startNodeProcess } from './lib/service';
 import { fmt, repeated, spread } from './lib/stats';
@@ -42,44 +42,7 @@ async function main(): Promise<void> {
     }
 
     // The reference: the rebuilt rows, COPY'd out and into tables of the same definition.
-    const tables = (
-      await ctx.cluster.query<{ table_schema: string; table_name: string }>(
-        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE' ORDER BY table_schema, table_name`,
-        [READ_SCHEMAS],
-        database,
-      )
-    ).map((t) => ({ source: `${t.table_schema}."${t.table_name}"`, table_name: `${t.table_schema}_${t.table_name}` }));
-    let rows = 0;
-    for (const { table_name } of tables) {
-      rows += Number((await ctx.cluster.query<{ n: string }>(`SELECT count(*) AS n FROM ${tables.find((t) => t.table_name === table_name)!.source}`, [], database))[0]!.n);
-    }
-    await ctx.cluster.query(
-      `DROP SCHEMA IF EXISTS bench_copy CASCADE; CREATE SCHEMA bench_copy; ${tables.map((t) => `CREATE TABLE bench_copy."${t.table_name}" (LIKE ${t.source} INCLUDING ALL);`).join(' ')}`,
-      [],
-      database,
-    );
-    // Exported once to server-side files (not timed), then loaded: the timed part is the COPY
-    // FROM that writes the rows and their indexes, in one session, as a bulk load would.
-    const file = (table: string) => `/tmp/bench_copy_${process.pid}_${table}.bin`;
-    ctx.onCleanup(async () => {
-      for (const { table_name } of tables) rmSync(file(table_name), { force: true });
-    });
-    for (const { source, table_name } of tables) await ctx.cluster.query(`COPY ${source} TO '${file(table_name)}' (FORMAT binary)`, [], database);
-    const copyMs: number[] = [];
-    const session = new pg.Client({ connectionString: ctx.cluster.url(database), application_name: 'bench-copy' });
-    await session.connect();
-    try {
-      for (let r = 0; r < REPEATS; r++) {
-        await session.query(tables.map((t) => `TRUNCATE bench_copy."${t.table_name}";`).join(' '));
-        const started = performance.now();
-        for (const { table_name } of tables) await session.query(`COPY bench_copy."${table_name}" FROM '${file(table_name)}' (FORMAT binary)`);
-        copyMs.push(performance.now() - started);
-        process.stderr.write(`  COPY ${r + 1}/${REPEATS}: ${copyMs.at(-1)!.toFixed(0)} ms\n`);
-      }
-    } finally {
-      await session.end();
-    }
-    await ctx.cluster.query('DROP SCHEMA bench_copy CASCADE', [], database);
+    const { tables, rows, copyMs } = await copyReference(ctx.cluster.url(database), READ_SCHEMAS, REPEATS);
 
     const ratio = repeated(rebuildMs.map((ms, i) => copyMs[i]! / ms));
     writeReport({
